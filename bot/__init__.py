@@ -1,0 +1,1 @@
+"""The edge of the article bot: settings, command line, Telegram handlers and the web server."""

@@ -1,0 +1,127 @@
+"""Command line: ``python -m bot [ask|reindex|chat|serve]``; with no command, serve or chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+
+from bot.settings import Settings, SettingsError, load_settings
+from index import CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
+
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr; httpx stays at WARNING because its request lines carry the bot token."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "httpcore", "faiss.loader", "bm25s", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Answer questions about news articles.")
+    commands = parser.add_subparsers(dest="command")
+    ask = commands.add_parser("ask", help="answer questions and exit")
+    ask.add_argument("question", help="the question, or - to read one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument("-k", type=int, default=None, help="number of passages (default: TOP_K)")
+    commands.add_parser("reindex", help="rebuild the index from the corpus folder")
+    commands.add_parser("chat", help="talk to the bot in this terminal")
+    commands.add_parser("serve", help="run the Telegram bot (webhook when WEBHOOK_URL is set, else polling)")
+    return parser
+
+
+def _questions(argument: str) -> Iterator[str]:
+    if argument != "-":
+        yield argument
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
+    """Answer each question; a bad one is reported and the rest still answered."""
+    from bot.console import covers, render
+
+    failures = 0
+    for question in _questions(argument):
+        try:
+            answer = engine.ask(question, k)
+        except QuestionError as exc:
+            failures += 1
+            if as_json:
+                print(json.dumps({"question": question, "answered": False, "passages": [], "error": str(exc)}))
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if as_json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render(answer, topics=covers(engine), color=sys.stdout.isatty()), flush=True)
+    return 1 if failures and argument != "-" else 0
+
+
+def reindex(settings: Settings) -> int:
+    from index import Engine
+    from index.encoders import Encoder, load_model
+
+    config = settings.engine_config()
+    model = load_model(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
+    engine = Engine(config, Encoder(model, config.model))
+    report = engine.reindex(progress=sys.stderr.isatty())
+    for name, why in report.skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    print(
+        f"indexed {report.documents} documents, {report.paragraphs} paragraphs, "
+        f"{report.sentences} sentences in {report.seconds:.1f}s (version {report.version})"
+    )
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        print(
+            "error: TELEGRAM_BOT_TOKEN is not set. Copy .env.example to .env and add the token from "
+            "@BotFather, or talk to the bot here with `python -m bot chat`.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.webhook_url:
+        from bot.web import run_webhook
+
+        return run_webhook(settings)
+    from bot.telegram import run_polling
+
+    return run_polling(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    command = args.command or ("serve" if settings.telegram_bot_token else "chat")
+    try:
+        if command == "reindex":
+            return reindex(settings)
+        if command == "serve":
+            return serve(settings)
+        engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
+        if command == "ask":
+            return ask(engine, args.question, as_json=args.json, k=args.k)
+        from bot.console import chat
+
+        chat(engine)
+        return 0
+    except (CorpusError, IndexFileError, ModelError, ReindexBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,119 @@
+"""Settings: read once from the environment and ``.env``, typed and validated, then passed in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index import DEFAULT_MODEL, EngineConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; each one is documented in ``.env.example``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: str | None = None
+    admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "data" / "index"
+    embedding_model: str = DEFAULT_MODEL
+    query_prompt: str = ""
+    document_prompt: str = ""
+    top_k: int = Field(default=3, ge=1, le=10)
+    min_relevance: float = 2.0
+    max_question_chars: int = Field(default=1000, ge=10, le=4000)
+    index_refresh_seconds: float = Field(default=2.0, gt=0)
+
+    throttle_questions: int = Field(default=5, ge=1)
+    throttle_seconds: float = Field(default=10.0, gt=0)
+    max_upload_bytes: int = Field(default=1_000_000, ge=1)
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("must be comma-separated numeric Telegram user ids")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("telegram_bot_token", "webhook_secret", "telegram_api_file_url", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram POSTs to: the path of ``WEBHOOK_URL``."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            corpus_dir=self.corpus_dir,
+            index_dir=self.index_dir,
+            model=self.embedding_model,
+            query_prompt=self.query_prompt,
+            document_prompt=self.document_prompt,
+            top_k=self.top_k,
+            min_relevance=self.min_relevance,
+            max_question_chars=self.max_question_chars,
+            refresh_seconds=self.index_refresh_seconds,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one line per bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            lines.append(f"setting {name}: {error['msg']}")
+        raise SettingsError("\n".join(lines)) from None

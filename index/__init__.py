@@ -1,0 +1,25 @@
+"""Retrieval engine: a corpus folder in, ranked paragraphs out. Plain, synchronous, no Telegram."""
+
+from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpus
+from index.encoders import DEFAULT_MODEL, ModelError
+from index.engine import BuildReport, Engine, EngineConfig, QuestionError, ReindexBusy
+from index.search import Answer, Passage
+from index.store import IndexFileError
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Answer",
+    "BuildReport",
+    "Corpus",
+    "CorpusError",
+    "Document",
+    "Engine",
+    "EngineConfig",
+    "IndexFileError",
+    "ModelError",
+    "Paragraph",
+    "Passage",
+    "QuestionError",
+    "ReindexBusy",
+    "load_corpus",
+]

@@ -1,0 +1,136 @@
+"""Documents, paragraphs and sentences: how a corpus folder becomes retrievable units."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+
+# "date 2023-10" (or a full date) at the very start of a document is metadata, not text.
+_DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n+")
+# A sentence ends at . ! ? or … (optionally followed by a closing quote or bracket)
+# when whitespace and an upper-case letter, digit or opening quote follow.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-ZÀ-Þ0-9])")
+
+
+class CorpusError(Exception):
+    """The corpus cannot be read or holds nothing to index."""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a document: the unit the engine returns."""
+
+    source: str
+    number: int
+    text: str
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A corpus file: its name, title, optional date and paragraphs."""
+
+    name: str
+    title: str
+    date: str | None
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass
+class Corpus:
+    """The readable documents of a corpus folder, plus the files that were skipped and why."""
+
+    documents: list[Document]
+    skipped: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        return [p for doc in self.documents for p in doc.paragraphs]
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences; each is an exact substring of the paragraph."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        end = match.start() + len(match.group(0).rstrip())
+        piece = paragraph[start:end].strip()
+        if piece:
+            pieces.append(piece)
+        start = match.end()
+    rest = paragraph[start:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split text on blank lines; whitespace around each paragraph is dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
+
+
+def parse_document(name: str, text: str) -> Document:
+    """Turn a document's text into paragraphs, reading a leading ``date YYYY-MM`` as metadata."""
+    text = text.lstrip("\ufeff")
+    date = None
+    match = _DATE_PREFIX.match(text)
+    if match:
+        date = match.group(1)
+        text = text[match.end() :]
+    paragraphs = tuple(
+        Paragraph(source=name, number=i, text=p, sentences=tuple(split_sentences(p)))
+        for i, p in enumerate(split_paragraphs(text), start=1)
+    )
+    return Document(name=name, title=_title(name), date=date, paragraphs=paragraphs)
+
+
+def _title(name: str) -> str:
+    """A readable title from a file name: ``armenia-icc-2023-10.txt`` → ``Armenia icc 2023 10``."""
+    stem = Path(name).stem.replace("-", " ").replace("_", " ").strip()
+    return stem[:1].upper() + stem[1:] if stem else name
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The document files of a corpus folder, sorted by name; hidden files are ignored."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def load_corpus(folder: Path) -> Corpus:
+    """Read every UTF-8 document in ``folder``; unreadable files are skipped and named."""
+    if not folder.is_dir():
+        raise CorpusError(f"corpus folder {folder} does not exist")
+    documents: list[Document] = []
+    skipped: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for path in corpus_files(folder):
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            skipped[path.name] = f"not UTF-8 text (byte {exc.start})"
+            logger.warning("skipping %s: not UTF-8 text", path.name)
+            continue
+        document = parse_document(path.name, text)
+        if not document.paragraphs:
+            skipped[path.name] = "no text"
+            continue
+        documents.append(document)
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+    return Corpus(documents=documents, skipped=skipped, fingerprint=digest.hexdigest())
+

@@ -1,0 +1,246 @@
+"""The engine: one object that answers questions and rebuilds what it knows, safe across threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.documents import Corpus, CorpusError, Document, load_corpus
+from index.encoders import DEFAULT_MODEL, Encoder, background_texts, load_model
+from index.lexical import LexicalIndex
+from index.search import Answer, rank
+from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
+
+logger = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """A question the engine will not search for: empty or too long. The message says why."""
+
+
+class ReindexBusy(RuntimeError):
+    """A rebuild is already running in this process."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What the engine needs to know; built from the settings, or directly in tests."""
+
+    corpus_dir: Path
+    index_dir: Path
+    model: str = DEFAULT_MODEL
+    query_prompt: str = ""
+    document_prompt: str = ""
+    top_k: int = 3
+    min_relevance: float = 2.0
+    max_question_chars: int = 1000
+    refresh_seconds: float = 2.0
+    cache_size: int = 1024
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a rebuild produced."""
+
+    version: str
+    documents: int
+    paragraphs: int
+    sentences: int
+    seconds: float
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+class Engine:
+    """Answers questions from the current index; rebuilds and reloads it without stopping."""
+
+    def __init__(self, config: EngineConfig, encoder: Encoder) -> None:
+        self.config = config
+        self.encoder = encoder
+        self.store = IndexStore(config.index_dir)
+        self._index: StoredIndex | None = None
+        self._build_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str, int], Answer] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._checked_at = 0.0
+
+    @classmethod
+    def open(cls, config: EngineConfig, *, build: bool = True, progress: bool = False) -> Engine:
+        """Load the model and the index, rebuilding the index if it is missing, broken or stale."""
+        model = load_model(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
+        engine = cls(config, Encoder(model, config.model))
+        engine.load(build=build, progress=progress)
+        return engine
+
+    # -- the index ------------------------------------------------------------------
+
+    @property
+    def index(self) -> StoredIndex:
+        if self._index is None:
+            raise IndexFileError("no index is loaded")
+        return self._index
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    def stale_reason(self, index: StoredIndex, corpus: Corpus | None = None) -> str | None:
+        """Why ``index`` does not fit this engine's model (and corpus, when given), or None."""
+        manifest = index.manifest
+        if manifest.get("model") != self.config.model:
+            return f"index was built with model {manifest.get('model')!r}, not {self.config.model!r}"
+        if manifest.get("dimension") != self.encoder.dimension:
+            return f"index has dimension {manifest.get('dimension')}, the model {self.encoder.dimension}"
+        if corpus is not None and manifest.get("corpus_fingerprint") != corpus.fingerprint:
+            return "the corpus has changed since the index was built"
+        return None
+
+    def load(self, *, build: bool = True, progress: bool = False) -> None:
+        """Serve the current index; rebuild it when it is missing, unreadable or stale."""
+        reason: str | None
+        try:
+            index = self.store.load()
+            reason = self.stale_reason(index, load_corpus(self.config.corpus_dir) if build else None)
+        except (IndexFileError, CorpusError) as exc:
+            index, reason = None, str(exc)
+        if reason is None and index is not None:
+            self._serve(index)
+            return
+        if not build:
+            raise IndexFileError(f"{reason}; run `python -m bot reindex`")
+        logger.warning("rebuilding the index: %s", reason)
+        self.reindex(progress=progress)
+
+    def _serve(self, index: StoredIndex) -> None:
+        self._index = index
+        with self._cache_lock:
+            self._cache.clear()
+        logger.info(
+            "serving index %s: %s documents, %s paragraphs",
+            index.version,
+            index.manifest.get("documents"),
+            index.manifest.get("paragraphs"),
+        )
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Pick up a version another process published; checked at most every ``refresh_seconds``."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.config.refresh_seconds:
+            return False
+        self._checked_at = now
+        current = self.store.current()
+        if current is None or (self._index is not None and current == self._index.version):
+            return False
+        try:
+            index = self.store.load(current)
+        except IndexFileError as exc:
+            logger.error("not switching to index %s: %s", current, exc)
+            return False
+        reason = self.stale_reason(index)
+        if reason:
+            logger.error("not switching to index %s: %s", current, reason)
+            return False
+        self._serve(index)
+        return True
+
+    def build(self, corpus: Corpus, *, progress: bool = False) -> StoredIndex:
+        """Embed and index ``corpus`` in memory; raises CorpusError when it has no text."""
+        if not corpus.documents:
+            detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
+            raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
+        paragraphs = corpus.paragraphs
+        texts, owner, offset = sentence_rows(paragraphs)
+        vectors = self.encoder.documents(texts, progress=progress)
+        background = self.encoder.documents(background_texts())
+        manifest = new_manifest(
+            model=self.config.model,
+            dimension=self.encoder.dimension,
+            fingerprint=corpus.fingerprint,
+            documents=corpus.documents,
+            sentences=len(texts),
+        )
+        return StoredIndex(
+            manifest=manifest,
+            documents=corpus.documents,
+            paragraphs=paragraphs,
+            sentence_paragraph=owner,
+            sentence_offset=offset,
+            vectors=make_vector_index(vectors),
+            background=background,
+            lexical=LexicalIndex.build(texts),
+        )
+
+    def reindex(self, *, progress: bool = False, on_done: Callable[[BuildReport], None] | None = None) -> BuildReport:
+        """Rebuild from the corpus folder and swap the new index in; the old one serves until then.
+
+        Raises ReindexBusy when a rebuild is already running, CorpusError when the corpus has
+        nothing to index (the old index keeps serving).
+        """
+        if not self._build_lock.acquire(blocking=False):
+            raise ReindexBusy("a rebuild is already running")
+        try:
+            started = time.perf_counter()
+            corpus = load_corpus(self.config.corpus_dir)
+            index = self.build(corpus, progress=progress)
+            version = self.store.publish(index)
+            self._serve(index)
+            report = BuildReport(
+                version=version,
+                documents=len(corpus.documents),
+                paragraphs=len(index.paragraphs),
+                sentences=index.vectors.ntotal,
+                seconds=time.perf_counter() - started,
+                skipped=dict(corpus.skipped),
+            )
+        finally:
+            self._build_lock.release()
+        logger.info("built index %s in %.1fs", version, report.seconds)
+        if on_done:
+            on_done(report)
+        return report
+
+    @property
+    def reindexing(self) -> bool:
+        return self._build_lock.locked()
+
+    def sources(self) -> list[Document]:
+        """The documents the served index knows."""
+        return list(self.index.documents)
+
+    # -- questions ------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        """The question with surrounding whitespace removed; QuestionError when empty or too long."""
+        question = " ".join(question.split())
+        if not question:
+            raise QuestionError("the question is empty")
+        if len(question) > self.config.max_question_chars:
+            raise QuestionError(
+                f"the question is too long ({len(question)} characters; the limit is {self.config.max_question_chars})"
+            )
+        return question
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
+        question = self.check_question(question)
+        k = self.config.top_k if k is None else max(0, k)
+        self.refresh()
+        index = self.index
+        key = (index.version, question, k)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        query = self.encoder.queries([question])[0]
+        passages = rank(index, query, index.lexical.scores(question), k=k, min_relevance=self.config.min_relevance)
+        answer = Answer(question=question, answered=bool(passages), passages=tuple(passages))
+        with self._cache_lock:
+            self._cache[key] = answer
+            while len(self._cache) > self.config.cache_size:
+                self._cache.popitem(last=False)
+        return answer

@@ -1,0 +1,51 @@
+"""BM25 over sentences, for the names, dates and numbers that embeddings blur."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
+_STEMMER = Stemmer.Stemmer("dutch")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words without Dutch or English stopwords, stemmed with the Dutch Snowball stemmer."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return list(_STEMMER.stemWords(words))
+
+
+class LexicalIndex:
+    """A BM25 index whose rows line up with the dense index's sentence rows."""
+
+    def __init__(self, model: bm25s.BM25, size: int) -> None:
+        self._model = model
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        model = bm25s.BM25()
+        model.index([tokenize(t) for t in texts], show_progress=False)
+        return cls(model, len(texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row for ``query``; all zeros when no query word is in the vocabulary."""
+        vocabulary = self._model.vocab_dict
+        tokens = [t for t in tokenize(query) if t in vocabulary]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        model = bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False)
+        return cls(model, size)

@@ -1,0 +1,123 @@
+"""Ranking: dense and BM25 evidence per sentence, fused per paragraph, gated by relevance.
+
+A paragraph is scored by its best sentence, because questions are short and usually answered
+by one sentence: a whole paragraph's vector dilutes it. Dense (cosine) and lexical (BM25)
+scores are put on one scale with a z-score over the candidate paragraphs and added.
+
+Whether the corpus answers a question at all is a separate, calibrated decision: the
+question's best sentence similarity is compared with its similarities to a fixed set of
+unrelated everyday text (``index/resources/background.txt``). The relevance of a paragraph is
+how many standard deviations its best sentence lies above that background; a paragraph is
+only returned when it reaches ``min_relevance``. The bar is in units of the question's own
+background spread, so it carries over between questions, corpora and models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from index.store import StoredIndex
+
+# Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
+EXHAUSTIVE_UP_TO = 4096
+CANDIDATES = 256
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A returned paragraph: its exact text, where it comes from and its best sentence."""
+
+    text: str
+    score: float
+    source: str
+    paragraph: int
+    sentence: str
+    relevance: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The passages that answer a question, best first; ``answered`` is False when none does."""
+
+    question: str
+    answered: bool
+    passages: tuple[Passage, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON shape: question, answered and passages (text, score, source, paragraph, sentence)."""
+        passages = []
+        for passage in self.passages:
+            item = asdict(passage)
+            item.pop("relevance")
+            item["score"] = round(passage.score, 4)
+            passages.append(item)
+        return {"question": self.question, "answered": self.answered, "passages": passages}
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    if values.size < 2 or spread < 1e-9:
+        return np.zeros_like(values)
+    return (values - values.mean()) / spread
+
+
+def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, min_relevance: float) -> list[Passage]:
+    """The top ``k`` paragraphs for a query vector and its BM25 scores, each at least ``min_relevance``."""
+    rows = index.vectors.ntotal
+    if rows == 0 or k <= 0:
+        return []
+    dense = np.full(rows, np.nan, dtype=np.float32)
+    wanted = rows if rows <= EXHAUSTIVE_UP_TO else CANDIDATES
+    scores, ids = index.vectors.search(query.reshape(1, -1), wanted)
+    found = ids[0] >= 0
+    dense[ids[0][found]] = scores[0][found]
+    floor = float(scores[0][found].min()) if found.any() else 0.0
+
+    candidates = set(index.sentence_paragraph[ids[0][found]].tolist())
+    if lexical.any():
+        top_lexical = np.argpartition(-lexical, min(CANDIDATES, rows) - 1)[:CANDIDATES]
+        candidates.update(index.sentence_paragraph[top_lexical[lexical[top_lexical] > 0]].tolist())
+    paragraphs = np.fromiter(sorted(candidates), dtype=np.int64)
+    # Every sentence row of every candidate paragraph; unscored dense rows get the floor.
+    member = np.isin(index.sentence_paragraph, paragraphs)
+    member_rows = np.flatnonzero(member)
+    dense_rows = np.where(np.isnan(dense[member_rows]), floor, dense[member_rows])
+    lexical_rows = lexical[member_rows]
+    owner = np.searchsorted(paragraphs, index.sentence_paragraph[member_rows])
+
+    best_dense = np.full(len(paragraphs), -np.inf, dtype=np.float32)
+    np.maximum.at(best_dense, owner, dense_rows)
+    best_lexical = np.zeros(len(paragraphs), dtype=np.float32)
+    np.maximum.at(best_lexical, owner, lexical_rows)
+    fused = _zscore(best_dense) + _zscore(best_lexical)
+
+    background = index.background @ query
+    spread = max(float(background.std()), 1e-6)
+    relevance = (best_dense - float(background.mean())) / spread
+
+    # Within a paragraph the sentence that carries the answer: same fusion, sentence scale.
+    sentence_score = _zscore(dense_rows) + _zscore(lexical_rows)
+    passages: list[Passage] = []
+    for position in np.argsort(-fused, kind="stable"):
+        if relevance[position] < min_relevance:
+            continue
+        paragraph = index.paragraphs[int(paragraphs[position])]
+        mine = np.flatnonzero(owner == position)
+        best_row = member_rows[mine[np.argmax(sentence_score[mine])]]
+        sentences = paragraph.sentences or (paragraph.text,)
+        passages.append(
+            Passage(
+                text=paragraph.text,
+                score=float(fused[position]),
+                source=paragraph.source,
+                paragraph=paragraph.number,
+                sentence=sentences[int(index.sentence_offset[best_row])],
+                relevance=float(relevance[position]),
+            )
+        )
+        if len(passages) == k:
+            break
+    return passages

@@ -1,0 +1,229 @@
+"""The stored index: a versioned directory with a manifest, published by an atomic pointer swap.
+
+Layout of ``INDEX_DIR``::
+
+    CURRENT                 name of the version being served (replaced atomically)
+    v-<time>-<id>/          one complete index
+        manifest.json       format, model, dimension, corpus fingerprint, counts, build time
+        passages.json       documents, paragraphs and their sentences (JSON, never pickle)
+        vectors.faiss       one unit vector per sentence
+        background.npy      vectors of the unrelated reference text (see ``index.search``)
+        lexical/            BM25 over the same sentences
+
+A build writes a hidden directory, renames it to its version name and only then replaces
+``CURRENT``: a reader sees the old index or the new one, never half of one, and a build that
+fails leaves the old index serving. Several processes may share one ``INDEX_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from index.documents import Document, Paragraph
+from index.lexical import LexicalIndex
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+# Below this many sentence vectors search is exact (IndexFlatIP); above it HNSW, whose
+# recall@3 against exact search stays >= 0.99 at the settings below (see bench/).
+APPROXIMATE_FROM = 200_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+class IndexFileError(Exception):
+    """An index on disk is missing, incomplete, corrupt or built for something else."""
+
+
+@dataclass
+class StoredIndex:
+    """Everything a search needs, loaded in memory."""
+
+    manifest: dict[str, Any]
+    documents: list[Document]
+    paragraphs: list[Paragraph]
+    sentence_paragraph: np.ndarray  # row → index into ``paragraphs``
+    sentence_offset: np.ndarray  # row → sentence number within its paragraph
+    vectors: faiss.Index
+    background: np.ndarray
+    lexical: LexicalIndex
+    version: str = ""
+
+
+def make_vector_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner-product search for small collections, HNSW past ``APPROXIMATE_FROM`` rows."""
+    dimension = vectors.shape[1]
+    index: faiss.Index
+    if len(vectors) < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(vectors)
+    return index
+
+
+def sentence_rows(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The sentences of all paragraphs in index order, with their paragraph and position."""
+    texts: list[str] = []
+    owner: list[int] = []
+    offset: list[int] = []
+    for i, paragraph in enumerate(paragraphs):
+        for j, sentence in enumerate(paragraph.sentences or (paragraph.text,)):
+            texts.append(sentence)
+            owner.append(i)
+            offset.append(j)
+    return texts, np.asarray(owner, dtype=np.int64), np.asarray(offset, dtype=np.int64)
+
+
+def _documents_json(documents: list[Document]) -> dict[str, Any]:
+    return {
+        "documents": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "date": d.date,
+                "paragraphs": [{"number": p.number, "text": p.text, "sentences": list(p.sentences)} for p in d.paragraphs],
+            }
+            for d in documents
+        ]
+    }
+
+
+def _documents_from_json(data: dict[str, Any]) -> list[Document]:
+    return [
+        Document(
+            name=d["name"],
+            title=d["title"],
+            date=d["date"],
+            paragraphs=tuple(
+                Paragraph(source=d["name"], number=p["number"], text=p["text"], sentences=tuple(p["sentences"]))
+                for p in d["paragraphs"]
+            ),
+        )
+        for d in data["documents"]
+    ]
+
+
+def write_index(folder: Path, index: StoredIndex) -> None:
+    """Write every file of ``index`` into ``folder`` (which must be new and private)."""
+    (folder / "passages.json").write_text(json.dumps(_documents_json(index.documents), ensure_ascii=False), "utf-8")
+    faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    np.save(folder / "background.npy", index.background, allow_pickle=False)
+    index.lexical.save(folder / "lexical")
+    # The manifest goes last: a directory without one was never finished.
+    (folder / "manifest.json").write_text(json.dumps(index.manifest, indent=2), "utf-8")
+
+
+def read_index(folder: Path) -> StoredIndex:
+    """Load the index in ``folder``, checking every file against the manifest."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexFileError(f"index format {manifest.get('format')!r} is not {FORMAT_VERSION}")
+        documents = _documents_from_json(json.loads((folder / "passages.json").read_text("utf-8")))
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        background = np.load(folder / "background.npy", allow_pickle=False)
+        paragraphs = [p for d in documents for p in d.paragraphs]
+        _, owner, offset = sentence_rows(paragraphs)
+        lexical = LexicalIndex.load(folder / "lexical", len(owner))
+    except IndexFileError:
+        raise
+    except FileNotFoundError as exc:
+        raise IndexFileError(f"index file missing: {Path(exc.filename or '?').name}") from exc
+    except Exception as exc:  # JSON, numpy and FAISS each have their own way of saying "corrupt"
+        raise IndexFileError(f"index in {folder.name} is unreadable: {type(exc).__name__}: {exc}") from exc
+    expected = (manifest.get("sentences"), manifest.get("dimension"))
+    if (vectors.ntotal, vectors.d) != expected or len(paragraphs) != manifest.get("paragraphs"):
+        raise IndexFileError(f"index in {folder.name} does not match its manifest")
+    if background.ndim != 2 or background.shape[1] != vectors.d:
+        raise IndexFileError(f"background vectors in {folder.name} have the wrong shape")
+    if isinstance(vectors, faiss.IndexHNSWFlat):
+        vectors.hnsw.efSearch = HNSW_EF_SEARCH
+    return StoredIndex(manifest, documents, paragraphs, owner, offset, vectors, background, lexical, folder.name)
+
+
+def new_manifest(*, model: str, dimension: int, fingerprint: str, documents: list[Document], sentences: int) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "model": model,
+        "dimension": dimension,
+        "corpus_fingerprint": fingerprint,
+        "documents": len(documents),
+        "paragraphs": sum(len(d.paragraphs) for d in documents),
+        "sentences": sentences,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+class IndexStore:
+    """The versions in one ``INDEX_DIR`` and the pointer to the one being served."""
+
+    def __init__(self, root: Path, keep: int = 3) -> None:
+        self.root = root
+        self.keep = keep
+
+    def current(self) -> str | None:
+        """The version ``CURRENT`` names, or None when nothing was published yet."""
+        try:
+            name = (self.root / POINTER).read_text("utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def load(self, version: str | None = None) -> StoredIndex:
+        """Load ``version`` (default: the current one)."""
+        version = version or self.current()
+        if version is None:
+            raise IndexFileError(f"no index has been built in {self.root}")
+        folder = self.root / version
+        if not folder.is_dir():
+            raise IndexFileError(f"index version {version} is missing from {self.root}")
+        return read_index(folder)
+
+    def publish(self, index: StoredIndex) -> str:
+        """Write ``index`` as a new version and make it current, atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        version = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        staging = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
+        try:
+            write_index(staging, index)
+            staging.rename(self.root / version)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        pointer = self.root / f".{POINTER}.{uuid.uuid4().hex}"
+        pointer.write_text(version + "\n", "utf-8")
+        os.replace(pointer, self.root / POINTER)
+        index.version = version
+        self.prune()
+        return version
+
+    def prune(self) -> None:
+        """Remove all but the newest ``keep`` versions and stale half-built directories."""
+        current = self.current()
+        versions = sorted((p for p in self.root.glob("v-*") if p.is_dir()), key=lambda p: p.name)
+        for old in versions[: -self.keep]:
+            if old.name != current:
+                shutil.rmtree(old, ignore_errors=True)
+        hour_ago = time.time() - 3600
+        for stale in self.root.glob(".building-*"):
+            if stale.stat().st_mtime < hour_ago:
+                shutil.rmtree(stale, ignore_errors=True)

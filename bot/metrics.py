@@ -1,0 +1,23 @@
+"""Prometheus metrics of the bot, served by the web server at ``/metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+QUESTIONS = Counter(
+    "bot_questions_total",
+    "Questions received, by outcome: answered, unanswered (not in the corpus), rejected (bad input or throttled).",
+    ["outcome"],
+)
+ANSWER_SECONDS = Histogram(
+    "bot_answer_seconds",
+    "Time from a question to its ranked passages (engine only).",
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+)
+ERRORS = Counter("bot_errors_total", "Errors caught by the error handler.")
+REINDEXES = Counter("bot_reindexes_total", "Index rebuilds, by result: ok or failed.", ["result"])
+UPDATES = Counter(
+    "bot_webhook_updates_total",
+    "Webhook requests, by result: accepted, duplicate, forbidden, invalid, too_large.",
+    ["result"],
+)

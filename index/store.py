@@ -47,6 +47,9 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
 
+INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "background.npy", "lexical")
+
+
 class IndexFileError(Exception):
     """An index on disk is missing, incomplete, corrupt or built for something else."""
 
@@ -134,6 +137,9 @@ def write_index(folder: Path, index: StoredIndex) -> None:
 
 def read_index(folder: Path) -> StoredIndex:
     """Load the index in ``folder``, checking every file against the manifest."""
+    for name in INDEX_FILES:
+        if not (folder / name).exists():
+            raise IndexFileError(f"index file missing: {name} in {folder.name}")
     try:
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
@@ -149,7 +155,8 @@ def read_index(folder: Path) -> StoredIndex:
     except FileNotFoundError as exc:
         raise IndexFileError(f"index file missing: {Path(exc.filename or '?').name}") from exc
     except Exception as exc:  # JSON, numpy and FAISS each have their own way of saying "corrupt"
-        raise IndexFileError(f"index in {folder.name} is unreadable: {type(exc).__name__}: {exc}") from exc
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise IndexFileError(f"index in {folder.name} is unreadable ({detail[:200]})") from exc
     expected = (manifest.get("sentences"), manifest.get("dimension"))
     if (vectors.ntotal, vectors.d) != expected or len(paragraphs) != manifest.get("paragraphs"):
         raise IndexFileError(f"index in {folder.name} does not match its manifest")

@@ -1,0 +1,78 @@
+"""Corpus reading: paragraphs, sentences, the date prefix and files that cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.documents import CorpusError, load_corpus, parse_document, split_paragraphs, split_sentences
+from tests.conftest import ARTICLE
+
+
+def test_article_date_prefix_is_metadata_not_text() -> None:
+    document = parse_document(ARTICLE.name, ARTICLE.read_text("utf-8"))
+    assert document.date == "2023-10"
+    assert len(document.paragraphs) == 8
+    assert all("date 2023-10" not in p.text for p in document.paragraphs)
+    assert document.paragraphs[0].text.startswith("Het gebrek aan steun")
+    assert [p.number for p in document.paragraphs] == list(range(1, 9))
+
+
+def test_paragraph_text_is_exactly_as_in_the_document() -> None:
+    raw = ARTICLE.read_text("utf-8")
+    for paragraph in parse_document(ARTICLE.name, raw).paragraphs:
+        assert paragraph.text in raw
+
+
+def test_sentences_are_exact_substrings_in_order() -> None:
+    paragraph = (
+        'Het Kremlin zegt: "We hebben vragen over het leiderschap." De woordvoerder voegt daaraan toe '
+        "dat Rusland dat niet wil. Is dat zo? Ja! 3 landen stemden tegen."
+    )
+    sentences = split_sentences(paragraph)
+    assert sentences == [
+        'Het Kremlin zegt: "We hebben vragen over het leiderschap."',
+        "De woordvoerder voegt daaraan toe dat Rusland dat niet wil.",
+        "Is dat zo?",
+        "Ja!",
+        "3 landen stemden tegen.",
+    ]
+    position = 0
+    for sentence in sentences:
+        position = paragraph.index(sentence, position) + len(sentence)
+
+
+def test_split_paragraphs_handles_windows_newlines_and_blank_runs() -> None:
+    assert split_paragraphs("een\r\n\r\n\r\ntwee\n  \ndrie\nvier\n") == ["een", "twee", "drie\nvier"]
+
+
+def test_document_without_prefix_has_no_date() -> None:
+    document = parse_document("notes.md", "Alleen tekst over het datum-debat.\n\nTweede alinea.")
+    assert document.date is None
+    assert len(document.paragraphs) == 2
+
+
+def test_non_utf8_file_is_named_and_others_are_read(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Een goede alinea.\n\nNog een.", "utf-8")
+    (tmp_path / "bad.txt").write_bytes("Caf\xe9 in latin-1".encode("latin-1"))
+    (tmp_path / "notes.md").write_text("# Kop\n\nTekst.", "utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".hidden.txt").write_text("verborgen", "utf-8")
+    corpus = load_corpus(tmp_path)
+    assert [d.name for d in corpus.documents] == ["good.txt", "notes.md"]
+    assert list(corpus.skipped) == ["bad.txt"]
+    assert "UTF-8" in corpus.skipped["bad.txt"]
+
+
+def test_fingerprint_changes_with_content(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Eerste versie.", "utf-8")
+    first = load_corpus(tmp_path).fingerprint
+    assert load_corpus(tmp_path).fingerprint == first
+    (tmp_path / "a.txt").write_text("Tweede versie.", "utf-8")
+    assert load_corpus(tmp_path).fingerprint != first
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_corpus(tmp_path / "nowhere")

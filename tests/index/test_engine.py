@@ -1,0 +1,121 @@
+"""Answering: the article's passages, honest refusals, bad questions and rebuild safety."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from index import CorpusError, Engine, QuestionError, ReindexBusy
+
+Make = Callable[..., Engine]
+
+
+def test_dutch_question_gets_the_arrest_paragraph_with_its_sentence(article_engine: Engine) -> None:
+    answer = article_engine.ask("Wat moet Armenië doen als Poetin op bezoek komt?")
+    assert answer.answered
+    best = answer.passages[0]
+    assert "verplicht om hem aan te houden" in best.text
+    assert best.sentence == "Wil Poetin nu Armenië bezoeken, dan is de regering verplicht om hem aan te houden."
+    assert best.source == "armenia-icc-2023-10.txt"
+    assert best.paragraph == 7
+
+
+def test_english_question_finds_the_dutch_paragraph(article_engine: Engine) -> None:
+    answer = article_engine.ask("Who is Maria Lvova-Belova?")
+    assert answer.answered
+    assert "Lvova-Belova" in answer.passages[0].sentence
+
+
+def test_passages_are_ranked_distinct_and_marked(article_engine: Engine) -> None:
+    answer = article_engine.ask("Hoe reageert het Kremlin?", k=5)
+    assert 1 <= len(answer.passages) <= 5
+    scores = [p.score for p in answer.passages]
+    assert scores == sorted(scores, reverse=True)
+    assert len({p.paragraph for p in answer.passages}) == len(answer.passages)
+    for passage in answer.passages:
+        assert passage.sentence in passage.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Wat wordt het weer morgen in Utrecht?", "How do I bake sourdough bread?", "Wie won de Tour de France?"],
+)
+def test_questions_off_the_article_are_refused(article_engine: Engine, question: str) -> None:
+    answer = article_engine.ask(question)
+    assert not answer.answered
+    assert answer.passages == ()
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
+def test_empty_question_is_a_clear_error(article_engine: Engine, question: str) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        article_engine.ask(question)
+
+
+def test_huge_question_is_refused_with_the_limit(article_engine: Engine) -> None:
+    with pytest.raises(QuestionError, match=r"too long \(10000 characters; the limit is 1000\)"):
+        article_engine.ask("a" * 10_000)
+
+
+def test_huge_question_is_answered_when_allowed(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Internationaal Strafhof."}, max_question_chars=20_000)
+    engine.load()
+    answer = engine.ask(("Sluit Armenië zich aan bij het Strafhof? " * 250)[:10_000])
+    assert answer.answered
+
+
+def test_whitespace_is_normalised_and_answers_are_cached(article_engine: Engine) -> None:
+    first = article_engine.ask("  Wie is   Maria Lvova-Belova? ")
+    assert first.question == "Wie is Maria Lvova-Belova?"
+    assert article_engine.ask("Wie is Maria Lvova-Belova?") is first
+
+
+def test_empty_corpus_is_a_clear_error(make_engine: Make) -> None:
+    engine = make_engine({})
+    with pytest.raises(CorpusError, match="no readable documents"):
+        engine.load()
+
+
+def test_non_utf8_file_is_named_and_the_rest_indexed(make_engine: Make) -> None:
+    engine = make_engine(
+        {
+            "good.txt": "Armenië sluit zich aan bij het Internationaal Strafhof.",
+            "broken.txt": "Caf\xe9".encode("latin-1") + b"\xff\xfe",
+        }
+    )
+    report = engine.reindex()
+    assert report.documents == 1
+    assert "broken.txt" in report.skipped
+    assert [d.name for d in engine.sources()] == ["good.txt"]
+
+
+def test_only_non_utf8_files_name_them_in_the_error(make_engine: Make) -> None:
+    engine = make_engine({"broken.txt": b"\xff\xfe\xfa"})
+    with pytest.raises(CorpusError, match=r"broken\.txt: not UTF-8"):
+        engine.reindex()
+
+
+def test_second_reindex_while_one_runs_is_refused(make_engine: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    started, release = threading.Event(), threading.Event()
+    build = engine.build
+
+    def slow_build(*args: object, **kwargs: object) -> object:
+        started.set()
+        release.wait(10)
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "build", slow_build)
+    worker = threading.Thread(target=engine.reindex)
+    worker.start()
+    assert started.wait(10)
+    assert engine.reindexing
+    with pytest.raises(ReindexBusy):
+        engine.reindex()
+    assert engine.ask("Sluit Armenië zich aan bij het Strafhof?").answered  # the old index keeps answering
+    release.set()
+    worker.join(10)
+    assert not engine.reindexing

@@ -1,0 +1,164 @@
+"""The stored index: FAISS against brute force, manifests, damage, and atomic publishing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import CorpusError, Engine, IndexFileError
+from index import store as store_module
+from index.store import IndexStore, make_vector_index
+from tests.conftest import ARTICLE
+
+Make = Callable[..., Engine]
+
+
+def _unit(rows: int, dim: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((rows, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_exact_index_matches_numpy_brute_force() -> None:
+    vectors, queries = _unit(2000, 64, 1), _unit(20, 64, 2)
+    scores, ids = make_vector_index(vectors).search(queries, 5)
+    expected = np.argsort(-(queries @ vectors.T), axis=1)[:, :5]
+    np.testing.assert_array_equal(ids, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(queries @ vectors.T, expected, axis=1), rtol=1e-5)
+
+
+def test_large_collections_switch_to_hnsw_with_high_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "APPROXIMATE_FROM", 1000)
+    vectors, queries = _unit(5000, 32, 3), _unit(100, 32, 4)
+    index = make_vector_index(vectors)
+    assert "HNSW" in type(index).__name__
+    _, ids = index.search(queries, 3)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :3]
+    recall = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(ids, exact, strict=True)])
+    assert recall >= 0.99
+
+
+def test_round_trip_through_disk_gives_the_same_search(make_engine: Make) -> None:
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    before = engine.ask("Wat vindt het Kremlin van de aansluiting?")
+    reloaded = make_engine()
+    reloaded.load(build=False)
+    assert reloaded.index.version == engine.index.version
+    assert reloaded.ask("Wat vindt het Kremlin van de aansluiting?") == before
+    manifest = json.loads((engine.config.index_dir / engine.index.version / "manifest.json").read_text())
+    assert manifest["model"] == engine.config.model
+    assert manifest["dimension"] == engine.encoder.dimension == 512
+    assert manifest["paragraphs"] == 8
+    assert manifest["corpus_fingerprint"] == engine.index.manifest["corpus_fingerprint"]
+
+
+def test_manifest_for_another_model_is_rebuilt(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    old = engine.index.version
+    manifest_path = engine.config.index_dir / old / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    fresh = make_engine()
+    with pytest.raises(IndexFileError, match="some-other-model"):
+        fresh.load(build=False)
+    fresh.load()
+    assert fresh.index.version != old
+    assert fresh.index.manifest["model"] == engine.config.model
+
+
+def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    (engine.config.corpus_dir / "b.txt").write_text("Een tweede artikel over de Kaukasus.", "utf-8")
+    again = make_engine()
+    again.load()
+    assert again.index.version != engine.index.version
+    assert [d.name for d in again.sources()] == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "vectors.faiss").write_bytes(b"not a faiss index"), "unreadable"),
+        (lambda folder: (folder / "vectors.faiss").unlink(), "missing: vectors.faiss"),
+        (lambda folder: (folder / "passages.json").write_text('{"documents": [', "utf-8"), "unreadable"),
+        (lambda folder: (folder / "manifest.json").unlink(), "missing: manifest.json"),
+        (lambda folder: (folder / "background.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
+    ],
+)
+def test_damaged_index_gives_a_clear_error_then_a_rebuild(
+    make_engine: Make, damage: Callable[[Path], object], message: str
+) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    damage(engine.config.index_dir / engine.index.version)
+    with pytest.raises(IndexFileError, match=message):
+        IndexStore(engine.config.index_dir).load()
+    fresh = make_engine()
+    fresh.load()
+    assert fresh.ask("Sluit Armenië zich aan bij het Strafhof?").answered
+
+
+def test_truncated_vectors_file_is_detected(make_engine: Make) -> None:
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    path = engine.config.index_dir / engine.index.version / "vectors.faiss"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(IndexFileError):
+        IndexStore(engine.config.index_dir).load()
+
+
+def test_failed_build_keeps_the_old_index_serving(make_engine: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    version = engine.index.version
+    store = IndexStore(engine.config.index_dir)
+
+    def broken_write(folder: Path, index: object) -> None:
+        (folder / "passages.json").write_text("{}", "utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store_module, "write_index", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        engine.reindex()
+    assert store.current() == version
+    assert engine.index.version == version
+    assert not list(engine.config.index_dir.glob(".building-*"))
+    assert engine.ask("Wie is Maria Lvova-Belova?").answered
+
+    monkeypatch.undo()
+    (engine.config.corpus_dir / ARTICLE.name).unlink()
+    with pytest.raises(CorpusError, match="no readable documents"):
+        engine.reindex()
+    assert store.current() == version
+    assert engine.ask("Wie is Maria Lvova-Belova?").answered
+
+
+def test_other_process_picks_up_a_published_index(make_engine: Make) -> None:
+    writer = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    writer.load()
+    reader = make_engine()
+    reader.load(build=False)
+    (writer.config.corpus_dir / "b.txt").write_text(
+        "Azerbeidzjan en Armenië onderhandelen over een vredesverdrag.", "utf-8"
+    )
+    report = writer.reindex()
+    assert reader.refresh(force=True)
+    assert reader.index.version == report.version
+    assert {d.name for d in reader.sources()} == {"a.txt", "b.txt"}
+
+
+def test_old_versions_are_pruned(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    for _ in range(4):
+        engine.reindex()
+    versions = sorted(p.name for p in engine.config.index_dir.glob("v-*"))
+    assert len(versions) == 3
+    assert engine.index.version in versions

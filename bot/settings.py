@@ -14,6 +14,12 @@ from index import DEFAULT_MODEL, EngineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Shown by /start and /help; they fit the article in corpus/ (EXAMPLE_QUESTIONS overrides them).
+DEFAULT_EXAMPLES = (
+    "Wat moet Armenië doen als Poetin op bezoek komt?",
+    "Waarom verslechteren de banden tussen Armenië en Rusland?",
+    "Hoe reageert het Kremlin op de aansluiting bij het Strafhof?",
+)
 
 
 class SettingsError(Exception):
@@ -43,6 +49,7 @@ class Settings(BaseSettings):
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=1_000_000, ge=1)
+    example_questions: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EXAMPLES
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -60,6 +67,13 @@ class Settings(BaseSettings):
             if not all(part.lstrip("-").isdigit() for part in parts):
                 raise ValueError("must be comma-separated numeric Telegram user ids")
             return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_examples(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split("|") if part.strip()) or DEFAULT_EXAMPLES
         return value
 
     @field_validator("telegram_bot_token", "webhook_secret", "telegram_api_file_url", "webhook_url", mode="before")

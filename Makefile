@@ -11,7 +11,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and exactly pinned, so pip takes the CPU build and not a CUDA one.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,minilm]'
+	# compat mode puts the checkout itself on sys.path, so the `index` package is found even
+	# when the current directory holds a data folder called index/.
+	$(PY) -m pip install --quiet -e '.[dev,minilm]' --config-settings editable_mode=compat
 	touch $@
 
 setup: $(VENV)/.installed

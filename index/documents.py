@@ -14,10 +14,12 @@ SUFFIXES = (".txt", ".md")
 
 # "date 2023-10" (or a full date) at the very start of a document is metadata, not text.
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
+_HEADING = re.compile(r"\A#{1,6}\s+(.+)")
+_TRAILING_DATE = re.compile(r"[-_ ]\d{4}(?:[-_]\d{2}){0,2}$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
 # A sentence ends at . ! ? or … (optionally followed by a closing quote or bracket)
 # when whitespace and an upper-case letter, digit or opening quote follow.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-ZÀ-Þ0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(\[]?[A-Z\u00c0-\u00de0-9])")
 
 
 class CorpusError(Exception):
@@ -91,12 +93,14 @@ def parse_document(name: str, text: str) -> Document:
         Paragraph(source=name, number=i, text=p, sentences=tuple(split_sentences(p)))
         for i, p in enumerate(split_paragraphs(text), start=1)
     )
-    return Document(name=name, title=_title(name), date=date, paragraphs=paragraphs)
+    heading = _HEADING.match(paragraphs[0].text) if paragraphs else None
+    title = heading.group(1).strip() if heading else _title(name)
+    return Document(name=name, title=title, date=date, paragraphs=paragraphs)
 
 
 def _title(name: str) -> str:
-    """A readable title from a file name: ``armenia-icc-2023-10.txt`` → ``Armenia icc 2023 10``."""
-    stem = Path(name).stem.replace("-", " ").replace("_", " ").strip()
+    """A readable title from a file name: ``armenia-icc-2023-10.txt`` → ``Armenia icc``."""
+    stem = _TRAILING_DATE.sub("", Path(name).stem).replace("-", " ").replace("_", " ").strip()
     return stem[:1].upper() + stem[1:] if stem else name
 
 
@@ -105,9 +109,7 @@ def corpus_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
     )
 
 
@@ -133,4 +135,3 @@ def load_corpus(folder: Path) -> Corpus:
         documents.append(document)
         digest.update(path.name.encode() + b"\0" + raw + b"\0")
     return Corpus(documents=documents, skipped=skipped, fingerprint=digest.hexdigest())
-

@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,9 @@ def _documents_json(documents: list[Document]) -> dict[str, Any]:
                 "name": d.name,
                 "title": d.title,
                 "date": d.date,
-                "paragraphs": [{"number": p.number, "text": p.text, "sentences": list(p.sentences)} for p in d.paragraphs],
+                "paragraphs": [
+                    {"number": p.number, "text": p.text, "sentences": list(p.sentences)} for p in d.paragraphs
+                ],
             }
             for d in documents
         ]
@@ -167,7 +169,9 @@ def read_index(folder: Path) -> StoredIndex:
     return StoredIndex(manifest, documents, paragraphs, owner, offset, vectors, background, lexical, folder.name)
 
 
-def new_manifest(*, model: str, dimension: int, fingerprint: str, documents: list[Document], sentences: int) -> dict[str, Any]:
+def new_manifest(
+    *, model: str, dimension: int, fingerprint: str, documents: list[Document], sentences: int
+) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "model": model,
@@ -176,7 +180,7 @@ def new_manifest(*, model: str, dimension: int, fingerprint: str, documents: lis
         "documents": len(documents),
         "paragraphs": sum(len(d.paragraphs) for d in documents),
         "sentences": sentences,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

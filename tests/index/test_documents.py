@@ -76,3 +76,9 @@ def test_fingerprint_changes_with_content(tmp_path: Path) -> None:
 def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nowhere")
+
+
+def test_titles_come_from_a_markdown_heading_or_the_file_name() -> None:
+    assert parse_document("x.md", "# Armenië en het Strafhof\n\nTekst.").title == "Armenië en het Strafhof"
+    assert parse_document("armenia-icc-2023-10.txt", "Tekst.").title == "Armenia icc"
+    assert parse_document("notes_2024.md", "Tekst.").title == "Notes"

@@ -60,7 +60,9 @@ def test_huge_question_is_refused_with_the_limit(article_engine: Engine) -> None
 
 
 def test_huge_question_is_answered_when_allowed(make_engine: Make) -> None:
-    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Internationaal Strafhof."}, max_question_chars=20_000)
+    engine = make_engine(
+        {"a.txt": "Armenië sluit zich aan bij het Internationaal Strafhof."}, max_question_chars=20_000
+    )
     engine.load()
     answer = engine.ask(("Sluit Armenië zich aan bij het Strafhof? " * 250)[:10_000])
     assert answer.answered

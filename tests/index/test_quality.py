@@ -29,7 +29,7 @@ def evaluate(engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
             None,
         )
         rows.append((item["lang"], rank, answer.answered))
-    for language in sorted({lang for lang, _, _ in rows}) + ["all"]:
+    for language in [*sorted({lang for lang, _, _ in rows}), "all"]:
         mine = [r for r in rows if language in ("all", r[0])]
         per_language[language] = {
             "questions": len(mine),
@@ -49,9 +49,7 @@ def evaluate(engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
 def _table(figures: dict[str, Any]) -> str:
     lines = ["", "language  questions  recall@1  recall@3  MRR"]
     for language, f in figures["languages"].items():
-        lines.append(
-            f"{language:8s}  {f['questions']:9d}  {f['recall@1']:8.2f}  {f['recall@3']:8.2f}  {f['mrr']:.2f}"
-        )
+        lines.append(f"{language:8s}  {f['questions']:9d}  {f['recall@1']:8.2f}  {f['recall@3']:8.2f}  {f['mrr']:.2f}")
     lines.append(f"unanswerable refused: {figures['unanswerable_refused']}/{figures['unanswerable']}")
     lines.append(f"answerable wrongly refused: {figures['answerable_refused']}")
     return "\n".join(lines)

@@ -172,8 +172,12 @@ class BotApiStub:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.retry_after is not None:
-                body = {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                        "parameters": {"retry_after": fault.retry_after}}
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests",
+                    "parameters": {"retry_after": fault.retry_after},
+                }
                 return JSONResponse(body, status_code=429)
             if fault.status >= 400:
                 body = {"ok": False, "error_code": fault.status, "description": "Internal Server Error"}
@@ -213,7 +217,12 @@ class BotApiStub:
         if method == "getFile":
             file_id = str(params.get("file_id"))
             content = self.files.get(file_id, b"")
-            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content), "file_path": f"documents/{file_id}"}
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(content),
+                "file_path": f"documents/{file_id}",
+            }
         return True
 
     async def _file(self, request: Request) -> Response:

@@ -1,0 +1,212 @@
+"""Running the webhook: uvicorn, bot start-up, ``setWebhook``, index refresh and a graceful stop.
+
+Order of events: the web server binds first (so /healthz answers while the model loads and
+/readyz says why it is not ready), then the bot starts (``post_init`` opens the engine), then
+the webhook is registered, so Telegram only sends once updates can be handled. On SIGTERM or
+SIGINT the server stops taking requests and finishes those in flight, the application
+handles every update already queued, and the process exits 0. The webhook stays registered:
+the other workers, or this one after a restart, keep receiving updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import uvicorn
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.settings import Settings
+from bot.web import BODY_SECONDS, WebhookState, create_app
+
+logger = logging.getLogger(__name__)
+
+# The update types the bot's handlers use; Telegram sends nothing else.
+ALLOWED_UPDATES = (Update.MESSAGE,)
+SET_WEBHOOK_ATTEMPTS = 5
+GRACEFUL_SECONDS = 30
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``serve`` decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn would re-raise the captured SIGTERM after a clean shutdown, ending the
+        # process with -15 instead of 0; the caller handles signals instead.
+        yield
+
+
+def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Config:
+    """uvicorn settings: logging through ours, no lifespan, a bounded graceful shutdown."""
+    options: dict[str, Any] = {
+        "host": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "lifespan": "off",
+        "log_config": None,
+        "server_header": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS,
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def set_webhook(application: AnyApplication, settings: Settings) -> None:
+    """Register the webhook with its secret; retries on flood control and network errors."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    for attempt in range(1, SET_WEBHOOK_ATTEMPTS + 1):
+        try:
+            await application.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            logger.info("webhook registered (updates: %s)", ", ".join(ALLOWED_UPDATES))
+            return
+        except (BadRequest, Forbidden, InvalidToken):
+            raise
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            error: Exception = exc
+        except NetworkError as exc:
+            wait = min(2.0**attempt, 30.0)
+            error = exc
+        if attempt == SET_WEBHOOK_ATTEMPTS:
+            raise error
+        logger.warning("setWebhook failed (%s); retrying in %.0fs", error, wait)
+        await asyncio.sleep(wait)
+
+
+async def refresh_index(application: AnyApplication, seconds: float) -> None:
+    """Check for an index another worker published, so an idle worker switches too."""
+    while True:
+        await asyncio.sleep(seconds)
+        engine = application.bot_data.get("engine")
+        if engine is None:
+            continue
+        try:
+            await asyncio.to_thread(engine.refresh)
+        except Exception:
+            logger.exception("checking for a new index failed")
+
+
+async def _serve_http(server: uvicorn.Server) -> int:
+    try:
+        await server.serve()
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        return int(exc.code or 1)
+    return 0
+
+
+async def _start_bot(application: AnyApplication, settings: Settings, started: list[str]) -> None:
+    await application.initialize()
+    started.append("initialized")
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    started.append("running")
+    await set_webhook(application, settings)
+
+
+async def _stop_bot(application: AnyApplication, started: list[str]) -> None:
+    if "running" in started and application.running:
+        await application.stop()  # handles every update already on the queue first
+        if application.post_stop:
+            await application.post_stop(application)
+    if "initialized" in started:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+async def serve(
+    settings: Settings,
+    application: AnyApplication,
+    stop: asyncio.Event,
+    *,
+    body_seconds: float | None = None,
+    **uvicorn_options: Any,
+) -> int:
+    """Serve the webhook until ``stop`` is set; 0 after a clean stop, 1 when start-up failed."""
+    app = create_app(settings, application, body_seconds=BODY_SECONDS if body_seconds is None else body_seconds)
+    state: WebhookState = app.state.webhook
+    server = _Server(server_config(settings, app, **uvicorn_options))
+    http = asyncio.create_task(_serve_http(server), name="webhook-http")
+    while not server.started and not http.done():
+        await asyncio.sleep(0.05)
+    if http.done():
+        logger.error("the web server could not start on %s:%s", settings.webhook_listen, settings.webhook_port)
+        return http.result() or 1
+    logger.info(
+        "listening on %s:%s, webhook path %s", settings.webhook_listen, settings.webhook_port, settings.webhook_path
+    )
+
+    started: list[str] = []
+    status = 0
+    startup = asyncio.create_task(_start_bot(application, settings, started), name="bot-startup")
+    stopping = asyncio.create_task(stop.wait())
+    refresher: asyncio.Task[None] | None = None
+    try:
+        await asyncio.wait({startup, stopping, http}, return_when=asyncio.FIRST_COMPLETED)
+        if startup.done() and startup.exception() is not None:
+            logger.error("the bot could not start: %s", startup.exception(), exc_info=startup.exception())
+            status = 1
+        elif startup.done():
+            logger.info("ready")
+            refresher = asyncio.create_task(refresh_index(application, settings.index_refresh_seconds))
+            await asyncio.wait({stopping, http}, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await startup
+    finally:
+        logger.info("stopping: no new requests, finishing the updates in flight")
+        state.draining = True
+        server.should_exit = True
+        http_status = await http
+        stopping.cancel()
+        if refresher is not None:
+            refresher.cancel()
+        await _stop_bot(application, started)
+        logger.info("stopped")
+    return status or http_status
+
+
+def run(settings: Settings) -> int:
+    """Build the bot, serve its webhook until SIGTERM/SIGINT, and return the exit status."""
+    if settings.webhook_secret is None:
+        logger.error(
+            "WEBHOOK_SECRET is not set: without it anyone could post updates. Set it to 1-256 characters "
+            "of A-Z, a-z, 0-9, _ and -, e.g. the output of `openssl rand -hex 32`."
+        )
+        return 2
+    if not settings.webhook_url:
+        logger.error("WEBHOOK_URL is not set")
+        return 2
+    from bot.telegram import build_application
+
+    application = build_application(settings, polling=False)
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await serve(settings, application, stop)
+
+    return asyncio.run(main())

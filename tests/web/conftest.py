@@ -1,0 +1,137 @@
+"""Fixtures for the webhook server: a Bot API stub, the bot, and the server running in the test loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from telegram.ext import Application
+
+from bot.settings import Settings
+from bot.webserver import serve
+from index import Engine
+from tests.support.botapi import TOKEN, BotApiStub, _free_port
+
+SECRET = "test-Secret_0123456789"
+WEBHOOK_PATH = "/tg/6f1c9a0e2b"
+
+
+def web_settings(api: BotApiStub, **overrides: Any) -> Settings:
+    """Settings for a webhook on a free loopback port, talking to ``api``."""
+    values: dict[str, Any] = {
+        "telegram_bot_token": TOKEN,
+        "telegram_api_base_url": api.base_url,
+        "telegram_api_file_url": api.file_url,
+        "webhook_url": f"https://bot.example.test{WEBHOOK_PATH}",
+        "webhook_secret": SECRET,
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": _free_port(),
+        "admin_user_ids": "42",
+        "throttle_questions": 1000,
+        "index_refresh_seconds": 0.5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def make_application(settings: Settings, engine: Engine) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot as production builds it for a webhook, with ``engine`` already open."""
+    try:
+        from bot.telegram import build_application
+    except ImportError:
+        from tests.web.minimal_bot import minimal_application
+
+        return minimal_application(settings, engine)
+    return build_application(settings, engine=engine, polling=False)
+
+
+@dataclass
+class RunningServer:
+    """A webhook server serving in the test's event loop, and a client for it."""
+
+    settings: Settings
+    api: BotApiStub
+    application: Application[Any, Any, Any, Any, Any, Any]
+    stop: asyncio.Event
+    task: asyncio.Task[int]
+    client: httpx.AsyncClient
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.webhook_port}"
+
+    async def post_update(self, update: dict[str, Any] | bytes, *, secret: str | None = SECRET) -> httpx.Response:
+        """POST ``update`` (JSON, or raw bytes) to the webhook path as Telegram would."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        if isinstance(update, bytes):
+            headers["Content-Type"] = "application/json"
+            return await self.client.post(WEBHOOK_PATH, content=update, headers=headers)
+        return await self.client.post(WEBHOOK_PATH, json=update, headers=headers)
+
+    async def shutdown(self) -> int:
+        """Stop the server the way SIGTERM does; its exit status."""
+        self.stop.set()
+        status = await asyncio.wait_for(self.task, timeout=60)
+        await self.client.aclose()
+        return status
+
+
+async def wait_ready(url: str, task: asyncio.Future[Any] | None = None, timeout: float = 60.0) -> None:
+    """Poll ``url``/readyz until it answers 200 (bounded)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if task is not None and task.done():
+                raise AssertionError(f"server stopped during start-up with status {task.result()}")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} not ready within {timeout}s")
+
+
+@pytest.fixture
+def botapi() -> Iterator[BotApiStub]:
+    """A fresh Bot API stub on loopback."""
+    with BotApiStub() as api:
+        yield api
+
+
+StartServer = Callable[..., Awaitable[RunningServer]]
+
+
+@pytest.fixture
+async def start_server(botapi: BotApiStub) -> AsyncIterator[StartServer]:
+    """Start webhook servers (stopped at the end of the test): ``await start_server(engine, **settings)``."""
+    running: list[RunningServer] = []
+
+    async def start(
+        engine: Engine,
+        *,
+        application: Application[Any, Any, Any, Any, Any, Any] | None = None,
+        body_seconds: float | None = None,
+        wait: bool = True,
+        **overrides: Any,
+    ) -> RunningServer:
+        settings = web_settings(botapi, **overrides)
+        application = application or make_application(settings, engine)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(settings, application, stop, body_seconds=body_seconds, access_log=False))
+        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.webhook_port}", timeout=30)
+        server = RunningServer(settings, botapi, application, stop, task, client)
+        running.append(server)
+        if wait:
+            await wait_ready(server.url, task)
+        return server
+
+    yield start
+    for server in running:
+        if not server.task.done():
+            await server.shutdown()

@@ -114,7 +114,9 @@ def document_update(file_name: str, file_id: str, size: int | None, **kwargs: An
     return update(message=message(None, document=document, **kwargs))
 
 
-def callback_update(data: str, *, chat_id: int = USER_ID, user_id: int = USER_ID, message_id: int = 1) -> dict[str, Any]:
+def callback_update(
+    data: str, *, chat_id: int = USER_ID, user_id: int = USER_ID, message_id: int = 1
+) -> dict[str, Any]:
     """An update with a button press on one of the bot's messages."""
     on = {"message_id": message_id, "date": int(time.time()), "chat": chat(chat_id), "from": BOT_USER, "text": "answer"}
     query = {"id": str(next(_ids)), "from": user(user_id), "chat_instance": "ci", "data": data, "message": on}

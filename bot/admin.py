@@ -1,0 +1,120 @@
+"""Admin commands: /reindex, document uploads, /remove, plus /sources for everyone.
+
+Rebuilds run in a worker thread in the background: the admin gets a progress message at once
+and a summary when the rebuild ends, while questions keep being answered from the old index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.corpus import Refused, check_upload, remove_document, save_document
+from bot.reindexer import Failure, Outcome
+from bot.replies import escape, sources_messages
+from bot.state import engine, lang, state
+from bot.texts import Language, text
+
+logger = logging.getLogger(__name__)
+
+
+def summary(outcome: Outcome, lng: Language) -> str:
+    """What a finished rebuild tells the admin."""
+    if isinstance(outcome, Failure):
+        return text(lng, "reindex_failed", reason=escape(outcome.reason))
+    lines = [
+        text(
+            lng,
+            "reindex_done",
+            documents=outcome.documents,
+            paragraphs=outcome.paragraphs,
+            seconds=outcome.seconds,
+        )
+    ]
+    lines += [text(lng, "reindex_skipped", name=escape(n), reason=escape(r)) for n, r in outcome.skipped.items()]
+    return "\n".join(lines)
+
+
+async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str = "not_admin") -> bool:
+    """Tell a non-admin politely that nothing changes; True when refused."""
+    if state(context).is_admin(update):
+        return False
+    logger.info("refused an admin request from user %s", update.effective_user and update.effective_user.id)
+    if update.effective_message:
+        await update.effective_message.reply_html(text(lang(update), key))
+    return True
+
+
+async def rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, *, before: str = "") -> None:
+    """Start a background rebuild, answer with progress now and edit in the summary later."""
+    message, lng = update.effective_message, lang(update)
+    assert message is not None
+    progress: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def report(outcome: Outcome) -> None:
+        sent = await progress
+        await sent.edit_text(before + summary(outcome, lng), parse_mode=ParseMode.HTML)
+
+    started = state(context).reindexer.start(engine(context), report, spawn=context.application.create_task)
+    if not started:
+        await message.reply_html(before + text(lng, "reindex_later" if before else "reindex_busy"))
+        return
+    try:
+        progress.set_result(await message.reply_html(before + text(lng, "reindex_started")))
+    except Exception as exc:
+        progress.set_exception(exc)
+        raise
+
+
+async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex (admins): rebuild the index from the corpus folder in the background."""
+    if not await _refuse_non_admin(update, context):
+        await rebuild(update, context)
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document sent in a private chat: admins add or replace a corpus file, then rebuild."""
+    if await _refuse_non_admin(update, context, "document_not_admin"):
+        return
+    message, lng, settings = update.effective_message, lang(update), state(context).settings
+    assert message is not None and message.document is not None
+    document = message.document
+    try:
+        name = check_upload(document.file_name, document.file_size, settings.max_upload_bytes)
+        content = bytes(await (await document.get_file()).download_as_bytearray())
+        replaced = await asyncio.to_thread(save_document, settings.corpus_dir, name, content, settings.max_upload_bytes)
+    except Refused as exc:
+        reason = text(lng, exc.reason, **exc.values)
+        await message.reply_html(text(lng, "upload_refused", reason=reason))
+        return
+    saved = text(lng, "upload_replaced" if replaced else "upload_saved", name=escape(name), size=len(content))
+    await rebuild(update, context, before=saved + "\n")
+
+
+async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove NAME (admins): take a document out of the corpus, then rebuild."""
+    if await _refuse_non_admin(update, context):
+        return
+    message, lng = update.effective_message, lang(update)
+    assert message is not None
+    if len(context.args or []) != 1:
+        await message.reply_html(text(lng, "remove_usage"))
+        return
+    name = (context.args or [""])[0]
+    try:
+        await asyncio.to_thread(remove_document, state(context).settings.corpus_dir, name)
+    except Refused as exc:
+        await message.reply_html(text(lng, exc.reason, name=escape(name)))
+        return
+    await rebuild(update, context, before=text(lng, "removed", name=escape(name)) + "\n")
+
+
+async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sources: the documents the bot answers from."""
+    assert update.effective_message is not None
+    for reply in sources_messages(engine(context).sources(), lang(update)):
+        await update.effective_message.reply_html(reply)

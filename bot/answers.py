@@ -1,0 +1,84 @@
+"""From a question to reply messages (plain, synchronous), and the memory behind "more" buttons."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot import metrics
+from bot.replies import answer_messages, not_covered
+from bot.texts import Language, text
+from index import Engine
+
+MAX_PASSAGES = 30  # how deep "more" may page into the ranking
+_MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """HTML messages answering one page of a question; ``next_offset`` is set when more passages exist."""
+
+    messages: list[str]
+    answered: bool
+    next_offset: int | None = None
+
+
+def compose(
+    engine: Engine, question: str, *, lang: Language, per_page: int, offset: int = 0, examples: Sequence[str] = ()
+) -> Reply:
+    """The passages ranked ``offset`` to ``offset + per_page`` for ``question``, as HTML messages.
+
+    Synchronous (it runs the engine): call it through ``asyncio.to_thread``. Raises QuestionError.
+    """
+    with metrics.ANSWER_SECONDS.time():
+        answer = engine.ask(question, min(offset + per_page + 1, MAX_PASSAGES))
+    page = answer.passages[offset : offset + per_page]
+    if not page:
+        if offset:
+            return Reply([text(lang, "no_more")], answered=True)
+        return Reply([not_covered(engine.sources(), examples, lang)], answered=False)
+    end = offset + len(page)
+    more = len(answer.passages) > end and end < MAX_PASSAGES
+    return Reply(answer_messages(page, lang), answered=True, next_offset=end if more else None)
+
+
+class Followups:
+    """Questions behind "more" buttons, under short random keys (callback data holds 64 bytes at most).
+
+    Bounded: the oldest are forgotten, and a button pointing at a forgotten key is stale.
+    """
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self.capacity = capacity
+        self._questions: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    def remember(self, chat_id: int, question: str) -> str:
+        """A new key for ``question`` asked in ``chat_id``."""
+        key = secrets.token_urlsafe(6)
+        self._questions[key] = (chat_id, question)
+        while len(self._questions) > self.capacity:
+            self._questions.popitem(last=False)
+        return key
+
+    def recall(self, key: str, chat_id: int) -> str | None:
+        """The question behind ``key``, only in the chat it was asked in; None when unknown."""
+        found = self._questions.get(key)
+        if found is None or found[0] != chat_id:
+            return None
+        return found[1]
+
+
+def more_data(key: str, offset: int) -> str:
+    """Callback data of a "more" button."""
+    return f"more:{key}:{offset}"
+
+
+def parse_more(data: str | None) -> tuple[str, int] | None:
+    """``(key, offset)`` from a "more" button's data; None for anything else (forged or foreign)."""
+    match = _MORE.fullmatch(data or "")
+    if match is None or not 0 < int(match.group(2)) < MAX_PASSAGES:
+        return None
+    return match.group(1), int(match.group(2))

@@ -1,0 +1,193 @@
+"""Conversation handlers: parse the update, call the engine in a thread, format, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import metrics
+from bot.answers import Reply, compose, more_data, parse_more
+from bot.groups import addressed_question
+from bot.replies import escape, help_message
+from bot.state import NotReady, engine, lang, state
+from bot.texts import Language, text
+from index import QuestionError
+
+logger = logging.getLogger(__name__)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows, how to ask, example questions."""
+    assert update.effective_message is not None
+    bot_state = state(context)
+    reply = help_message(
+        engine(context).sources(),
+        bot_state.settings.example_questions,
+        lang(update),
+        admin=bot_state.is_admin(update),
+    )
+    await update.effective_message.reply_html(reply)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION, in any chat."""
+    await answer(update, context, " ".join(context.args or []))
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question."""
+    assert update.effective_message is not None
+    await answer(update, context, update.effective_message.text or "")
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text in a group: a question only when it mentions the bot or replies to it; otherwise silence."""
+    assert update.effective_message is not None
+    question = addressed_question(update.effective_message, context.bot.id, context.bot.username)
+    if question is not None:
+        await answer(update, context, question)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Throttle, check, search off the event loop and reply with the best passages."""
+    message, user, lng = update.effective_message, update.effective_user, lang(update)
+    assert message is not None
+    bot_state = state(context)
+    problem = _problem(question, bot_state.settings.max_question_chars, lng, bot_state.settings.example_questions)
+    wait = 0 if problem else bot_state.throttle.wait(user.id if user else message.chat_id)
+    if problem or wait:
+        metrics.QUESTIONS.labels("rejected").inc()
+        await message.reply_html(problem or text(lng, "throttled", seconds=wait))
+        return
+    try:
+        reply = await _compose(context, question, lng)
+    except QuestionError as exc:
+        metrics.QUESTIONS.labels("rejected").inc()
+        await message.reply_html(text(lng, "bad_question", reason=escape(str(exc))))
+        return
+    metrics.QUESTIONS.labels("answered" if reply.answered else "unanswered").inc()
+    await _send(context, message.chat_id, reply, question, lng, reply_to=message)
+
+
+async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "more passages" button: the next passages for the same question, as a follow-up."""
+    query = update.callback_query
+    assert query is not None
+    lng, bot_state = lang(update), state(context)
+    chat_id = query.message.chat.id if query.message else None
+    parsed = parse_more(query.data)
+    question = bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
+    if parsed is None or question is None or chat_id is None:
+        await query.answer(text(lng, "stale_button"), show_alert=True)
+        return
+    wait = bot_state.throttle.wait(query.from_user.id)
+    if wait:
+        metrics.QUESTIONS.labels("rejected").inc()
+        await query.answer(text(lng, "throttled", seconds=wait), show_alert=True)
+        return
+    reply = await _compose(context, question, lng, offset=parsed[1])
+    metrics.QUESTIONS.labels("answered" if reply.answered else "unanswered").inc()
+    await query.answer()
+    try:  # the old button has done its job; a failure here (message too old) changes nothing
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as exc:
+        logger.debug("could not remove the old button: %s", exc)
+    await _send(context, chat_id, reply, question, lng)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice and the like in a private chat: explain that only text is read."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_html(text(lang(update), "not_text"))
+
+
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message in a private chat: ask for a new message instead of answering twice."""
+    assert update.effective_message is not None
+    if update.effective_message.chat.type == ChatType.PRIVATE:
+        await update.effective_message.reply_html(text(lang(update), "edited"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know; in groups only when it is addressed to this bot."""
+    message = update.effective_message
+    assert message is not None
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    to_us = command.lower().endswith(f"@{(context.bot.username or '').lower()}")
+    if message.chat.type == ChatType.PRIVATE or to_us:
+        await message.reply_html(text(lang(update), "unknown_command"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any error with where it happened, and tell the user something went wrong (no details)."""
+    metrics.ERRORS.inc()
+    where = ""
+    if isinstance(update, Update):
+        chat, user = update.effective_chat, update.effective_user
+        where = f" (update {update.update_id}, chat {chat.id if chat else '-'}, user {user.id if user else '-'})"
+    logger.error("error while handling an update%s", where, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_message is None:
+        return
+    key = "not_ready" if isinstance(context.error, NotReady) else "error"
+    try:
+        await update.effective_message.reply_html(text(lang(update), key))
+    except TelegramError:
+        logger.warning("could not tell the user about the error", exc_info=True)
+
+
+def _problem(question: str, limit: int, lng: Language, examples: Sequence[str]) -> str | None:
+    """Why ``question`` will not be searched (empty or too long), in the user's language; else None."""
+    normalized = " ".join(question.split())
+    if not normalized:
+        return text(lng, "ask_empty", example=escape(examples[0] if examples else "..."))
+    if len(normalized) > limit:
+        return text(lng, "too_long", length=len(normalized), limit=limit)
+    return None
+
+
+async def _compose(context: ContextTypes.DEFAULT_TYPE, question: str, lng: Language, offset: int = 0) -> Reply:
+    """Search and format in a worker thread, so a slow encode never stalls other chats."""
+    settings = state(context).settings
+    return await asyncio.to_thread(
+        compose,
+        engine(context),
+        question,
+        lang=lng,
+        per_page=settings.top_k,
+        offset=offset,
+        examples=settings.example_questions,
+    )
+
+
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    reply: Reply,
+    question: str,
+    lng: Language,
+    reply_to: Message | None = None,
+) -> None:
+    """Send the reply's messages; the last one carries a "more" button when more passages exist."""
+    markup = None
+    if reply.next_offset is not None:
+        key = state(context).followups.remember(chat_id, " ".join(question.split()))
+        button = InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset))
+        markup = InlineKeyboardMarkup([[button]])
+    quote = None  # in groups the answer quotes the question, so it is clear whom it answers
+    if reply_to is not None and reply_to.chat.type != ChatType.PRIVATE:
+        quote = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)
+    for number, body in enumerate(reply.messages, start=1):
+        last = number == len(reply.messages)
+        await context.bot.send_message(
+            chat_id,
+            body,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if last else None,
+            reply_parameters=quote if number == 1 else None,
+        )

@@ -1,0 +1,67 @@
+"""Index rebuilds in the background: one at a time, in a worker thread, reported when done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from bot import metrics
+from index import BuildReport, CorpusError, Engine, ReindexBusy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A rebuild that did not happen; ``reason`` is safe to show an admin."""
+
+    reason: str
+
+
+Outcome = BuildReport | Failure
+Done = Callable[[Outcome], Awaitable[object]]
+
+
+class Reindexer:
+    """Runs at most one rebuild at a time in a worker thread; questions keep using the old index."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[Outcome] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def start(
+        self,
+        engine: Engine,
+        done: Done,
+        spawn: Callable[[Coroutine[Any, Any, Outcome]], asyncio.Task[Outcome]] = asyncio.ensure_future,
+    ) -> bool:
+        """Start a rebuild that reports to ``done``; False (nothing started) when one is running."""
+        if self.running or engine.reindexing:
+            return False
+        self.task = spawn(self._run(engine, done))
+        return True
+
+    async def _run(self, engine: Engine, done: Done) -> Outcome:
+        outcome: Outcome
+        try:
+            outcome = await asyncio.to_thread(engine.reindex)
+            metrics.REINDEXES.labels("ok").inc()
+        except (CorpusError, ReindexBusy) as exc:
+            outcome = Failure(str(exc))
+            metrics.REINDEXES.labels("failed").inc()
+            logger.warning("rebuild failed: %s", exc)
+        except Exception as exc:
+            outcome = Failure(type(exc).__name__)
+            metrics.REINDEXES.labels("failed").inc()
+            logger.exception("rebuild failed")
+        try:
+            await done(outcome)
+        except Exception:
+            logger.exception("could not report the rebuild")
+        return outcome

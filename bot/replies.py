@@ -1,0 +1,145 @@
+"""Telegram HTML replies: answers, help and sources, escaped and split under the message limit.
+
+Everything taken from documents or users goes through ``html.escape``; the only tags are the
+ones written here (``b``, ``i``, ``code``), always closed within the same message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.texts import Language, text
+from index import Document, Passage
+from index.documents import split_sentences
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
+
+_SPACE = re.compile(r"\s")
+
+
+def size(message: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); markup counted too, to stay safe."""
+    return len(message.encode("utf-16-le")) // 2
+
+
+def escape(value: str) -> str:
+    """``value`` safe to put into an HTML message: ``<``, ``>`` and ``&`` escaped."""
+    return html.escape(value, quote=False)
+
+
+def _piece(raw: str, bold: bool) -> str:
+    return f"<b>{escape(raw)}</b>" if bold else escape(raw)
+
+
+def _cut(raw: str, bold: bool, limit: int) -> list[str]:
+    """Split one unbreakable run of text into rendered pieces of at most ``limit``, at spaces if possible."""
+    pieces: list[str] = []
+    while raw:
+        end, used, space = 0, size(_piece("", bold)), -1
+        while end < len(raw):
+            step = size(escape(raw[end]))
+            if used + step > limit:
+                break
+            if _SPACE.match(raw[end]):
+                space = end
+            used += step
+            end += 1
+        if end < len(raw) and space > end // 2:
+            end = space + 1
+        end = max(end, 1)
+        pieces.append(_piece(raw[:end].strip(), bold))
+        raw = raw[end:].lstrip()
+    return [p for p in pieces if p not in ("", "<b></b>")]
+
+
+def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n") -> list[str]:
+    """Join rendered blocks into as few messages as fit under ``limit``; each block must fit alone."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        joined = f"{current}{separator}{block}" if current else block
+        if size(joined) <= limit:
+            current = joined
+            continue
+        if current:
+            messages.append(current)
+        current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def passage_blocks(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """One passage as HTML: where it comes from, then its text with the answering sentence in bold.
+
+    A passage longer than ``limit`` becomes several blocks, cut between sentences where possible.
+    """
+    header = f"<i>{escape(passage.source)} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
+    start = passage.text.find(passage.sentence) if passage.sentence else -1
+    if start < 0:
+        runs = [(s, False) for s in split_sentences(passage.text)]
+    else:
+        before, after = passage.text[:start], passage.text[start + len(passage.sentence) :]
+        runs = [(s, False) for s in split_sentences(before)]
+        runs.append((passage.sentence, True))
+        runs += [(s, False) for s in split_sentences(after)]
+    continued = f"<i>({text(lang, 'continued')})</i>"
+    budget = limit - max(size(header), size(continued)) - 1
+    pieces: list[str] = []
+    for raw, bold in runs:
+        rendered = _piece(raw, bold)
+        pieces += [rendered] if size(rendered) <= budget else _cut(raw, bold, budget)
+    body = pack(pieces, budget, separator=" ")
+    if not body:
+        return [header]
+    return [f"{header}\n{body[0]}"] + [f"{continued}\n{part}" for part in body[1:]]
+
+
+def answer_messages(passages: Sequence[Passage], lang: Language, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Passages as few HTML messages as fit under ``limit``, split only between paragraphs."""
+    return pack((block for passage in passages for block in passage_blocks(passage, lang, limit)), limit)
+
+
+def document_line(document: Document) -> str:
+    """A document as ``Title (date)``, escaped."""
+    date = f" ({escape(document.date)})" if document.date else ""
+    return f"{escape(document.title)}{date}"
+
+
+def not_covered(documents: Sequence[Document], examples: Sequence[str], lang: Language) -> str:
+    """The honest "not in the article" reply, with what the bot does know about."""
+    topics = "\n".join(f"• {document_line(d)}" for d in documents) or text(lang, "no_documents")
+    reply = f"{text(lang, 'not_covered')}\n{topics}"
+    if examples:
+        reply += "\n\n" + text(lang, "not_covered_hint", example=escape(examples[0]))
+    return reply
+
+
+def help_message(documents: Sequence[Document], examples: Sequence[str], lang: Language, *, admin: bool) -> str:
+    """The /start and /help reply: what the bot knows, how to ask, examples, commands."""
+    topics = "\n".join(f"• {document_line(d)}" for d in documents) or text(lang, "no_documents")
+    parts = [f"{text(lang, 'help_intro')}\n{topics}", text(lang, "help_how")]
+    if examples:
+        parts.append(text(lang, "help_examples") + "\n" + "\n".join(f"• <i>{escape(q)}</i>" for q in examples[:3]))
+    parts.append(text(lang, "help_commands"))
+    if admin:
+        parts.append(text(lang, "help_admin"))
+    return "\n\n".join(parts)
+
+
+def sources_messages(documents: Sequence[Document], lang: Language) -> list[str]:
+    """The /sources reply: every indexed document with its file name and size."""
+    lines = [
+        text(
+            lang,
+            "sources_line",
+            title=escape(d.title),
+            date=f" ({escape(d.date)})" if d.date else "",
+            name=escape(d.name),
+            paragraphs=len(d.paragraphs),
+        )
+        for d in documents
+    ]
+    return pack([text(lang, "sources_title"), *(lines or [text(lang, "no_documents")])], separator="\n")

@@ -1,0 +1,147 @@
+"""Wiring: the python-telegram-bot application with its handlers, rate limiter and start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import admin, handlers
+from bot.settings import Settings, SettingsError
+from bot.state import ENGINE, STATE, BotState
+from bot.texts import Language
+from index import CorpusError, Engine, IndexFileError, ModelError
+
+logger = logging.getLogger(__name__)
+
+# Command menus shown by Telegram clients, per language; admins also see ADMIN_COMMANDS.
+COMMANDS: dict[Language, list[tuple[str, str]]] = {
+    "en": [
+        ("ask", "Ask a question about the article"),
+        ("sources", "The documents I answer from"),
+        ("help", "What I know and how to ask"),
+    ],
+    "nl": [
+        ("ask", "Stel een vraag over het artikel"),
+        ("sources", "De documenten waaruit ik antwoord"),
+        ("help", "Wat ik weet en hoe je iets vraagt"),
+    ],
+}
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("reindex", "Rebuild the index from the corpus"),
+    ("remove", "Remove a document: /remove NAME"),
+]
+RETRIES_AFTER_FLOOD = 3  # a 429 from Telegram is waited out and retried this many times
+
+
+def file_url(settings: Settings) -> str:
+    """Where files are downloaded: TELEGRAM_API_FILE_URL, or ``.../bot`` → ``.../file/bot`` of the API URL."""
+    if settings.telegram_api_file_url:
+        return settings.telegram_api_file_url
+    base = settings.telegram_api_base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def _register(application: Application) -> None:
+    """All handlers, in the order they are tried: the first that matches an update handles it."""
+    new = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.edited))
+    application.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new))
+    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    application.add_handler(CommandHandler("sources", admin.sources_command, filters=new))
+    application.add_handler(CommandHandler("reindex", admin.reindex_command, filters=new))
+    application.add_handler(CommandHandler("remove", admin.remove_command, filters=new))
+    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(new & private & filters.TEXT, handlers.private_text))
+    application.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT, handlers.group_text))
+    application.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.upload))
+    application.add_handler(MessageHandler(new & private & ~filters.StatusUpdate.ALL, handlers.not_text))
+    application.add_handler(CallbackQueryHandler(handlers.more_passages))
+    application.add_error_handler(handlers.on_error)
+
+
+async def set_commands(application: Application, settings: Settings) -> None:
+    """Publish the command menus; a failure is logged, as the bot works without them."""
+    bot = application.bot
+    try:
+        await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["en"]])
+        await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["nl"]], language_code="nl")
+    except TelegramError as exc:
+        logger.warning("could not set the command menu: %s", exc)
+    for admin_id in sorted(settings.admin_user_ids):
+        try:  # fails until the admin has opened a chat with the bot; harmless
+            commands = [BotCommand(*c) for c in COMMANDS["en"] + ADMIN_COMMANDS]
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:
+            logger.info("no admin command menu for user %s yet: %s", admin_id, exc)
+
+
+def build_application(
+    settings: Settings, *, engine: Engine | None = None, polling: bool = True, request: BaseRequest | None = None
+) -> Application:
+    """The application, ready to run; its ``post_init`` opens the engine (unless given) and sets the menus.
+
+    ``polling=False`` builds it without an updater, for a webhook server that feeds updates
+    itself; such a server calls ``await application.post_init(application)`` after
+    ``initialize()``. ``request`` replaces the HTTP client (tests record requests with it).
+    """
+    if settings.telegram_bot_token is None:
+        raise SettingsError("setting TELEGRAM_BOT_TOKEN: not set")
+    httpx_logger = logging.getLogger("httpx")  # its request lines carry the bot token
+    httpx_logger.setLevel(max(httpx_logger.level, logging.WARNING))
+
+    async def post_init(application: Application) -> None:
+        if not isinstance(application.bot_data.get(ENGINE), Engine):
+            logger.info("opening the engine")
+            application.bot_data[ENGINE] = await asyncio.to_thread(Engine.open, settings.engine_config())
+        await set_commands(application, settings)
+
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_url(settings))
+        .rate_limiter(AIORateLimiter(max_retries=RETRIES_AFTER_FLOOD))
+        .concurrent_updates(True)
+        .post_init(post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[STATE] = BotState.create(settings)
+    if engine is not None:
+        application.bot_data[ENGINE] = engine
+    _register(application)
+    return application
+
+
+def run_polling(settings: Settings) -> int:
+    """Serve with long polling until interrupted; 0 on a clean stop, 1 when the bot cannot start."""
+    application = build_application(settings)
+    logger.info("starting long polling against %s", settings.telegram_api_base_url)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        logger.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+        return 1
+    except (CorpusError, IndexFileError, ModelError) as exc:
+        logger.error("cannot start: %s", exc)
+        return 1
+    except NetworkError as exc:
+        logger.error("cannot reach the Bot API at %s: %s", settings.telegram_api_base_url, exc)
+        return 1
+    return 0

@@ -1,0 +1,133 @@
+"""What the bot says, in English and Dutch; documents themselves are never translated."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from telegram import User
+
+Language = Literal["en", "nl"]
+
+# Plain strings with ``str.format`` fields. Values filled in from documents or users must be
+# HTML-escaped by the caller (see ``bot.replies``): these templates are sent with parse mode HTML.
+TEXTS: dict[Language, dict[str, str]] = {
+    "en": {
+        "help_intro": "I answer questions about these documents:",
+        "help_how": (
+            "Just type a question in this chat, or use <code>/ask your question</code> (in groups: /ask, "
+            "mention me, or reply to one of my messages). I show the paragraphs that answer it, with the "
+            "best sentence in <b>bold</b>. The documents are in Dutch; you can ask in Dutch or English."
+        ),
+        "help_examples": "For example:",
+        "help_commands": "/ask QUESTION - ask a question\n/sources - the indexed documents\n/help - this message",
+        "help_admin": (
+            "Admin: /reindex - rebuild the index\n/remove NAME - remove a document\n"
+            "Send a .txt or .md file to add or replace a document."
+        ),
+        "no_documents": "(no documents are indexed yet)",
+        "paragraph": "paragraph",
+        "continued": "continued",
+        "not_covered": "The article does not say. What I know is about:",
+        "not_covered_hint": "Try for example: <i>{example}</i>",
+        "more_button": "More passages ▸",
+        "no_more": "There are no more passages for this question.",
+        "stale_button": "This button has expired. Please ask your question again.",
+        "ask_empty": "Put your question after /ask, for example:\n<code>/ask {example}</code>",
+        "too_long": "That question is too long ({length} characters; the limit is {limit}). Please shorten it.",
+        "bad_question": "I can't search for that question: {reason}.",
+        "throttled": "You are asking quickly. Please wait {seconds} s before the next question.",
+        "not_text": "I can only read text. Type your question, or send /help to see what I know.",
+        "document_not_admin": "Only the bot's admins can add documents. Ask your question as text instead.",
+        "edited": "I only answer new messages. Please send your corrected question again.",
+        "unknown_command": "I don't know that command. Send /help to see what I can do.",
+        "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "not_ready": "I'm still starting up. Please try again in a few seconds.",
+        "not_admin": "Sorry, only the bot's admins can do that. Nothing was changed.",
+        "reindex_started": "Rebuilding the index… Questions are still answered from the current index meanwhile.",
+        "reindex_busy": "A rebuild is already running. Please wait until it has finished.",
+        "reindex_later": "A rebuild is already running; send /reindex when it has finished to include this change.",
+        "reindex_done": "Index rebuilt: {documents} documents, {paragraphs} paragraphs in {seconds:.1f} s.",
+        "reindex_skipped": "Skipped {name}: {reason}",
+        "reindex_failed": "The rebuild failed: {reason}. The previous index keeps serving.",
+        "sources_title": "Indexed documents:",
+        "sources_line": "{title}{date} - <code>{name}</code>, {paragraphs} paragraphs",
+        "upload_saved": "Saved <code>{name}</code> ({size} bytes).",
+        "upload_replaced": "Replaced <code>{name}</code> ({size} bytes).",
+        "upload_refused": "I can't add that file: {reason}.",
+        "refuse_type": "only .txt and .md documents can be added",
+        "refuse_name": "the file name must be letters, digits, '.', '-' or '_' and end in .txt or .md",
+        "refuse_size": "it is larger than the limit of {limit} bytes",
+        "refuse_encoding": "it is not UTF-8 text",
+        "refuse_empty": "it has no text",
+        "remove_usage": "Usage: <code>/remove NAME</code>; see /sources for the names.",
+        "remove_missing": "There is no document called <code>{name}</code>; see /sources.",
+        "remove_last": "<code>{name}</code> is the only document; add another before removing it.",
+        "removed": "Removed <code>{name}</code>.",
+    },
+    "nl": {
+        "help_intro": "Ik beantwoord vragen over deze documenten:",
+        "help_how": (
+            "Typ gewoon een vraag in dit gesprek, of gebruik <code>/ask je vraag</code> (in groepen: /ask, "
+            "noem mij, of antwoord op een van mijn berichten). Ik laat de alinea's zien die antwoord geven, "
+            "met de beste zin <b>vetgedrukt</b>."
+        ),
+        "help_examples": "Bijvoorbeeld:",
+        "help_commands": "/ask VRAAG - stel een vraag\n/sources - de geïndexeerde documenten\n/help - dit bericht",
+        "help_admin": (
+            "Beheer: /reindex - de index opnieuw opbouwen\n/remove NAAM - een document verwijderen\n"
+            "Stuur een .txt- of .md-bestand om een document toe te voegen of te vervangen."
+        ),
+        "no_documents": "(er zijn nog geen documenten geïndexeerd)",
+        "paragraph": "alinea",
+        "continued": "vervolg",
+        "not_covered": "Dat staat niet in het artikel. Wat ik weet gaat over:",
+        "not_covered_hint": "Vraag bijvoorbeeld: <i>{example}</i>",
+        "more_button": "Meer passages ▸",
+        "no_more": "Er zijn geen andere passages voor deze vraag.",
+        "stale_button": "Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw.",
+        "ask_empty": "Zet je vraag achter /ask, bijvoorbeeld:\n<code>/ask {example}</code>",
+        "too_long": "Die vraag is te lang ({length} tekens; het maximum is {limit}). Maak hem korter.",
+        "bad_question": "Op die vraag kan ik niet zoeken: {reason}.",
+        "throttled": "Je vraagt wel erg snel. Wacht {seconds} s voor de volgende vraag.",
+        "not_text": "Ik kan alleen tekst lezen. Typ je vraag, of stuur /help om te zien wat ik weet.",
+        "document_not_admin": "Alleen de beheerders van de bot kunnen documenten toevoegen. Stel je vraag als tekst.",
+        "edited": "Ik beantwoord alleen nieuwe berichten. Stuur je verbeterde vraag opnieuw.",
+        "unknown_command": "Dat commando ken ik niet. Stuur /help om te zien wat ik kan.",
+        "error": "Sorry, er ging bij mij iets mis. Probeer het zo nog eens.",
+        "not_ready": "Ik ben nog aan het opstarten. Probeer het over een paar seconden nog eens.",
+        "not_admin": "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd.",
+        "reindex_started": "De index wordt opnieuw opgebouwd… Vragen worden intussen met de huidige index beantwoord.",
+        "reindex_busy": "Er loopt al een herbouw. Wacht alsjeblieft tot die klaar is.",
+        "reindex_later": "Er loopt al een herbouw; stuur /reindex als die klaar is om deze wijziging mee te nemen.",
+        "reindex_done": "Index opnieuw opgebouwd: {documents} documenten, {paragraphs} alinea's in {seconds:.1f} s.",
+        "reindex_skipped": "{name} overgeslagen: {reason}",
+        "reindex_failed": "De herbouw is mislukt: {reason}. De vorige index blijft in gebruik.",
+        "sources_title": "Geïndexeerde documenten:",
+        "sources_line": "{title}{date} - <code>{name}</code>, {paragraphs} alinea's",
+        "upload_saved": "<code>{name}</code> opgeslagen ({size} bytes).",
+        "upload_replaced": "<code>{name}</code> vervangen ({size} bytes).",
+        "upload_refused": "Dat bestand kan ik niet toevoegen: {reason}.",
+        "refuse_type": "alleen .txt- en .md-documenten kunnen worden toegevoegd",
+        "refuse_name": (
+            "de bestandsnaam mag alleen letters, cijfers, '.', '-' of '_' bevatten en moet op .txt of .md eindigen"
+        ),
+        "refuse_size": "het is groter dan de limiet van {limit} bytes",
+        "refuse_encoding": "het is geen UTF-8-tekst",
+        "refuse_empty": "er staat geen tekst in",
+        "remove_usage": "Gebruik: <code>/remove NAAM</code>; zie /sources voor de namen.",
+        "remove_missing": "Er is geen document met de naam <code>{name}</code>; zie /sources.",
+        "remove_last": "<code>{name}</code> is het enige document; voeg eerst een ander toe.",
+        "removed": "<code>{name}</code> verwijderd.",
+    },
+}
+
+
+def language(user: User | None) -> Language:
+    """Dutch for users whose Telegram client is set to Dutch, English for everyone else."""
+    code = (user.language_code or "") if user else ""
+    return "nl" if code.lower().split("-")[0] == "nl" else "en"
+
+
+def text(lang: Language, key: str, **values: object) -> str:
+    """The template ``key`` in ``lang``, filled with ``values`` (already escaped by the caller)."""
+    return TEXTS[lang][key].format(**values)

@@ -1,0 +1,97 @@
+"""Fixtures for the bot: settings over temporary folders and applications wired to a recording request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot.settings import Settings
+from bot.telegram import build_application
+from index import Engine
+from tests.conftest import ARTICLE
+from tests.support.botapi import TOKEN
+from tests.support.recording import Call, RecordingRequest
+from tests.support.updates import ADMIN_ID, parse
+
+QUESTION = "Wat moet Armenië doen als Poetin op bezoek komt?"
+ANSWER_SENTENCE = "Wil Poetin nu Armenië bezoeken, dan is de regering verplicht om hem aan te houden."
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Settings for tests: no .env, a fake token, one admin, temporary corpus and index folders."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": "http://telegram.invalid/bot",
+            "admin_user_ids": frozenset({ADMIN_ID}),
+            "corpus_dir": tmp_path / "corpus",
+            "index_dir": tmp_path / "index",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@dataclass
+class Bot:
+    """An initialised application whose Bot API traffic is recorded instead of sent."""
+
+    app: Application  # type: ignore[type-arg]
+    api: RecordingRequest
+
+    async def send(self, update: dict[str, Any]) -> list[Call]:
+        """Process one update the way the application would; the Bot API calls it caused."""
+        before = len(self.api.calls)
+        await self.app.process_update(parse(update, self.app.bot))
+        return self.api.calls[before:]
+
+    async def replies(self, update: dict[str, Any]) -> list[str]:
+        """Texts of the messages sent (or edited) in answer to ``update``."""
+        calls = await self.send(update)
+        return [str(c.params["text"]) for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+MakeBot = Callable[..., Awaitable[Bot]]
+
+
+@pytest.fixture
+async def make_bot(make_settings: MakeSettings) -> AsyncIterator[MakeBot]:
+    """Start applications over ``engine`` (default: the shared article engine); shut down after the test."""
+    started: list[Application] = []  # type: ignore[type-arg]
+
+    async def make(engine: Engine, **settings: Any) -> Bot:
+        api = RecordingRequest()
+        app = build_application(make_settings(**settings), engine=engine, polling=False, request=api)
+        await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)
+        started.append(app)
+        return Bot(app, api)
+
+    yield make
+    for app in started:
+        await app.shutdown()
+
+
+@pytest.fixture
+async def article_bot(make_bot: MakeBot, article_engine: Engine) -> Bot:
+    """A bot answering from the shared article engine (its corpus must not change)."""
+    return await make_bot(article_engine, corpus_dir=article_engine.config.corpus_dir)
+
+
+@pytest.fixture
+def own_corpus(tmp_path: Path, make_engine: Callable[..., Engine]) -> Engine:
+    """An engine over a private copy of the article that admin tests may change."""
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    return engine

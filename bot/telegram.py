@@ -18,6 +18,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import admin, handlers
+from bot.redact import protect
 from bot.settings import Settings, SettingsError
 from bot.state import ENGINE, STATE, BotState
 from bot.texts import Language
@@ -99,8 +100,7 @@ def build_application(
     """
     if settings.telegram_bot_token is None:
         raise SettingsError("setting TELEGRAM_BOT_TOKEN: not set")
-    httpx_logger = logging.getLogger("httpx")  # its request lines carry the bot token
-    httpx_logger.setLevel(max(httpx_logger.level, logging.WARNING))
+    protect(settings.telegram_bot_token.get_secret_value())  # before the Bot logs its URLs
 
     async def post_init(application: Application) -> None:
         if not isinstance(application.bot_data.get(ENGINE), Engine):

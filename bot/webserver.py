@@ -29,7 +29,7 @@ from bot.web import BODY_SECONDS, WebhookState, create_app
 logger = logging.getLogger(__name__)
 
 # The update types the bot's handlers use; Telegram sends nothing else.
-ALLOWED_UPDATES = (Update.MESSAGE,)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 SET_WEBHOOK_ATTEMPTS = 5
 GRACEFUL_SECONDS = 30
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import bm25s
@@ -15,10 +16,16 @@ _STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
 _STEMMER = Stemmer.Stemmer("dutch")
 
 
+def _fold(word: str) -> str:
+    """``armenië`` → ``armenie``: people often type names without their diacritics."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case words without Dutch or English stopwords, stemmed with the Dutch Snowball stemmer."""
+    """Lower-case words without Dutch or English stopwords, stemmed with the Dutch Snowball stemmer,
+    diacritics removed."""
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return list(_STEMMER.stemWords(words))
+    return [_fold(w) for w in _STEMMER.stemWords(words)]
 
 
 class LexicalIndex:

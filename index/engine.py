@@ -7,11 +7,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.documents import Corpus, CorpusError, Document, load_corpus
-from index.encoders import DEFAULT_MODEL, Encoder, background_texts, load_model
+from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
 from index.search import Answer, rank
 from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
@@ -70,10 +71,21 @@ class Engine:
 
     @classmethod
     def open(cls, config: EngineConfig, *, build: bool = True, progress: bool = False) -> Engine:
-        """Load the model and the index, rebuilding the index if it is missing, broken or stale."""
-        model = load_model(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
-        engine = cls(config, Encoder(model, config.model))
-        engine.load(build=build, progress=progress)
+        """Load the model and the index, rebuilding the index if it is missing, broken or stale.
+
+        The default model loads without torch (see ``index.encoders``), in a thread beside the
+        index files, which are read meanwhile.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
+            loading = pool.submit(
+                Encoder.open, config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt
+            )
+            try:
+                stored: StoredIndex | None = IndexStore(config.index_dir).load()
+            except IndexFileError:
+                stored = None  # load() below finds out again, and rebuilds
+            engine = cls(config, loading.result())
+        engine.load(build=build, progress=progress, preloaded=stored)
         return engine
 
     # -- the index ------------------------------------------------------------------
@@ -99,11 +111,12 @@ class Engine:
             return "the corpus has changed since the index was built"
         return None
 
-    def load(self, *, build: bool = True, progress: bool = False) -> None:
-        """Serve the current index; rebuild it when it is missing, unreadable or stale."""
+    def load(self, *, build: bool = True, progress: bool = False, preloaded: StoredIndex | None = None) -> None:
+        """Serve the current index (or ``preloaded``, read from it already); rebuild it when it
+        is missing, unreadable or stale."""
         reason: str | None
         try:
-            index = self.store.load()
+            index = preloaded or self.store.load()
             reason = self.stale_reason(index, load_corpus(self.config.corpus_dir) if build else None)
         except (IndexFileError, CorpusError) as exc:
             index, reason = None, str(exc)

@@ -13,6 +13,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.settings import Settings
+from bot.telegram import build_application
 from bot.webserver import serve
 from index import Engine
 from tests.support.botapi import TOKEN, BotApiStub, _free_port
@@ -41,12 +42,6 @@ def web_settings(api: BotApiStub, **overrides: Any) -> Settings:
 
 def make_application(settings: Settings, engine: Engine) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot as production builds it for a webhook, with ``engine`` already open."""
-    try:
-        from bot.telegram import build_application
-    except ImportError:
-        from tests.web.minimal_bot import minimal_application
-
-        return minimal_application(settings, engine)
     return build_application(settings, engine=engine, polling=False)
 
 

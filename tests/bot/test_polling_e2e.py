@@ -100,7 +100,7 @@ async def test_an_admin_upload_is_downloaded_indexed_and_answered(
     polling: Polling, own_corpus: Engine, tmp_path: Path
 ) -> None:
     api = await polling(own_corpus, corpus_dir=own_corpus.config.corpus_dir)
-    content = "date 2024-05\n\nDe vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.\n".encode()
+    content = b"date 2024-05\n\nDe vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.\n"
     api.add_file("doc-1", content)
     api.push_update(document_update("texel.txt", "doc-1", len(content), user_id=ADMIN_ID))
     (progress,) = await api.async_wait_for("sendMessage")

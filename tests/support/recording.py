@@ -35,7 +35,7 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
-        self.failures: dict[str, tuple[int, str]] = {}
+        self.failures: dict[str, list[tuple[int, str]]] = {}
         self._message_ids = itertools.count(5000)
 
     @property
@@ -48,9 +48,11 @@ class RecordingRequest(BaseRequest):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    def fail(self, method: str, status: int = 400, description: str = "Bad Request: message is not modified") -> None:
-        """Make every later call of ``method`` fail with ``status``."""
-        self.failures[method] = (status, description)
+    def fail(
+        self, method: str, status: int = 400, description: str = "Bad Request: chat not found", times: int = 1
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``status`` and ``description``."""
+        self.failures.setdefault(method, []).extend([(status, description)] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -82,8 +84,8 @@ class RecordingRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(name, params))
-        if name in self.failures:
-            status, description = self.failures[name]
+        if self.failures.get(name):
+            status, description = self.failures[name].pop(0)
             return status, json.dumps({"ok": False, "error_code": status, "description": description}).encode()
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 

@@ -1,0 +1,125 @@
+"""HTML replies: escaping of hostile text, the bold sentence, and splitting under Telegram's limit."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import User
+
+from bot.replies import MESSAGE_LIMIT, answer_messages, help_message, not_covered, passage_blocks, size
+from bot.texts import TEXTS, language
+from index import Document, Passage
+from tests.support.telegram_html import read_html
+
+HOSTILE = "<script>alert('x')</script> & co <b>unclosed and </i> stray > signs &amp; fake entities."
+
+
+def passage(text: str, sentence: str, number: int = 1, source: str = "doc.txt") -> Passage:
+    assert sentence in text
+    return Passage(text=text, score=1.0, source=source, paragraph=number, sentence=sentence)
+
+
+def test_hostile_document_text_is_escaped_and_the_sentence_still_bold() -> None:
+    text = f"Eerste zin. {HOSTILE} Laatste zin."
+    (message,) = answer_messages([passage(text, HOSTILE, source="<evil>&.txt")], "nl")
+    shown, bold = read_html(message)
+    assert "<script>" not in message and "&lt;script&gt;" in message
+    assert bold == HOSTILE  # exactly the answering sentence, unescaped back to the original
+    assert shown == f"<evil>&.txt · alinea 1\n{text}"
+
+
+def test_the_answering_sentence_is_bold_once_even_when_repeated() -> None:
+    text = "Ja. Nee. Ja."
+    (message,) = answer_messages([passage(text, "Nee.")], "en")
+    assert message == "<i>doc.txt · paragraph 1</i>\nJa. <b>Nee.</b> Ja."
+
+
+def test_passages_are_split_between_paragraphs_under_the_limit() -> None:
+    sentence = "Dit is een zin over het onderwerp van de alinea die lang genoeg is. "
+    passages = [passage(sentence * 25 + f"Slot {n}.", f"Slot {n}.", number=n) for n in range(1, 9)]
+    messages = answer_messages(passages, "nl")
+    assert len(messages) > 1
+    seen = []
+    for message in messages:
+        assert size(message) <= MESSAGE_LIMIT
+        assert message.startswith("<i>doc.txt · alinea ")  # every message begins with a whole paragraph
+        shown, _ = read_html(message)
+        seen += [int(line.split("alinea ")[1]) for line in shown.splitlines() if line.startswith("doc.txt")]
+    assert seen == list(range(1, 9))
+
+
+def test_a_paragraph_longer_than_a_message_is_cut_between_sentences() -> None:
+    sentences = [f"Zin nummer {n} gaat over Armenië & Rusland <en> het Strafhof." for n in range(200)]
+    text = " ".join(sentences)
+    messages = answer_messages([passage(text, sentences[150])], "nl")
+    assert len(messages) >= 3
+    shown = ""
+    for message in messages:
+        assert size(message) <= MESSAGE_LIMIT
+        part, _ = read_html(message)
+        shown += part.split("\n", 1)[1] + " "
+    assert " ".join(shown.split()) == text  # nothing lost, nothing doubled
+    assert (
+        sum(
+            f"<b>{sentences[150].replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</b>" in m
+            for m in messages
+        )
+        == 1
+    )
+    assert messages[1].startswith("<i>(vervolg)</i>")
+
+
+def test_one_huge_sentence_without_spaces_is_cut_and_stays_valid_html() -> None:
+    blob = "&<>" * 3000  # every character grows when escaped
+    messages = answer_messages([passage(blob, blob)], "en")
+    assert len(messages) > 1
+    bold = ""
+    for message in messages:
+        assert size(message) <= MESSAGE_LIMIT
+        bold += read_html(message)[1]
+    assert bold == blob
+
+
+def test_size_counts_utf16_like_telegram() -> None:
+    assert size("a") == 1 and size("ë") == 1 and size("😀") == 2
+
+
+def test_an_emoji_heavy_passage_respects_the_utf16_limit() -> None:
+    text = " ".join(["😀😀😀 zin."] * 1500)
+    for block in passage_blocks(passage(text, "😀😀😀 zin."), "nl"):
+        assert size(block) <= MESSAGE_LIMIT
+        read_html(block)
+
+
+def test_not_covered_is_honest_and_names_what_is_covered() -> None:
+    document = Document(name="a.txt", title="Armenië & <Rusland>", date="2023-10", paragraphs=())
+    reply = not_covered([document], ["Wat <b>?"], "en")
+    shown, _ = read_html(reply)
+    assert shown.startswith("The article does not say.")
+    assert "Armenië & <Rusland> (2023-10)" in shown and "Wat <b>?" in shown
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [("nl", "nl"), ("nl-BE", "nl"), ("NL", "nl"), ("en", "en"), ("de", "en"), (None, "en")]
+)
+def test_the_language_follows_the_telegram_client(code: str | None, expected: str) -> None:
+    assert language(User(1, "A", False, language_code=code)) == expected
+    assert language(None) == "en"
+
+
+def test_help_lists_documents_examples_and_admin_commands_only_for_admins() -> None:
+    document = Document(name="a.txt", title="Armenia icc", date="2023-10", paragraphs=())
+    examples = ["Wat moet Armenië doen?", "Waarom <dit>?", "Derde?", "Vierde?"]
+    for lang in ("nl", "en"):
+        public = help_message([document], examples, lang, admin=False)
+        admin = help_message([document], examples, lang, admin=True)
+        shown, _ = read_html(public)
+        assert "Armenia icc (2023-10)" in shown and "Waarom <dit>?" in shown and "Vierde?" not in shown
+        assert "/reindex" not in public and "/reindex" in admin
+        read_html(admin)
+
+
+def test_every_text_exists_in_both_languages_and_is_valid_html() -> None:
+    assert TEXTS["en"].keys() == TEXTS["nl"].keys()
+    for lang in TEXTS.values():
+        for template in lang.values():
+            read_html(template.replace("{", "").replace("}", ""))

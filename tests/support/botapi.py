@@ -34,6 +34,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    status: int = 200  # the HTTP status the stub answered with (a Fault's, when one applied)
 
 
 @dataclass
@@ -166,7 +167,8 @@ class BotApiStub:
                 params[key] = await value.read()
         fault = self._take_fault(method)
         with self._changed:
-            self.calls.append(Call(method, params))
+            status = 200 if fault is None else (429 if fault.retry_after is not None else fault.status)
+            self.calls.append(Call(method, params, status=status))
             self._changed.notify_all()
         if fault is not None:
             if fault.delay:

@@ -75,11 +75,13 @@ async def make_bot(make_settings: MakeSettings) -> AsyncIterator[MakeBot]:
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)
+        await app.start()
         started.append(app)
         return Bot(app, api)
 
     yield make
     for app in started:
+        await app.stop()
         await app.shutdown()
 
 

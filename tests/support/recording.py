@@ -26,6 +26,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    result: Any = None
     at: float = field(default_factory=time.monotonic)
 
 
@@ -83,11 +84,13 @@ class RecordingRequest(BaseRequest):
             return (200, self.files[file_id]) if file_id in self.files else (404, b"")
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(name, params))
+        call = Call(name, params)
+        self.calls.append(call)
         if self.failures.get(name):
             status, description = self.failures[name].pop(0)
             return status, json.dumps({"ok": False, "error_code": status, "description": description}).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+        call.result = self._result(name, params)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

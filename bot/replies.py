@@ -108,10 +108,19 @@ def document_line(document: Document) -> str:
     return f"{escape(document.title)}{date}"
 
 
+def topics(documents: Sequence[Document], lang: Language, shown: int = 20) -> str:
+    """The documents as a bulleted list, at most ``shown`` of them, so the reply stays short."""
+    if not documents:
+        return text(lang, "no_documents")
+    lines = [f"• {document_line(d)}" for d in documents[:shown]]
+    if len(documents) > shown:
+        lines.append(text(lang, "and_more", count=len(documents) - shown))
+    return "\n".join(lines)
+
+
 def not_covered(documents: Sequence[Document], examples: Sequence[str], lang: Language) -> str:
     """The honest "not in the article" reply, with what the bot does know about."""
-    topics = "\n".join(f"• {document_line(d)}" for d in documents) or text(lang, "no_documents")
-    reply = f"{text(lang, 'not_covered')}\n{topics}"
+    reply = f"{text(lang, 'not_covered')}\n{topics(documents, lang)}"
     if examples:
         reply += "\n\n" + text(lang, "not_covered_hint", example=escape(examples[0]))
     return reply
@@ -119,8 +128,7 @@ def not_covered(documents: Sequence[Document], examples: Sequence[str], lang: La
 
 def help_message(documents: Sequence[Document], examples: Sequence[str], lang: Language, *, admin: bool) -> str:
     """The /start and /help reply: what the bot knows, how to ask, examples, commands."""
-    topics = "\n".join(f"• {document_line(d)}" for d in documents) or text(lang, "no_documents")
-    parts = [f"{text(lang, 'help_intro')}\n{topics}", text(lang, "help_how")]
+    parts = [f"{text(lang, 'help_intro')}\n{topics(documents, lang)}", text(lang, "help_how")]
     if examples:
         parts.append(text(lang, "help_examples") + "\n" + "\n".join(f"• <i>{escape(q)}</i>" for q in examples[:3]))
     parts.append(text(lang, "help_commands"))

@@ -25,6 +25,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "Send a .txt or .md file to add or replace a document."
         ),
         "no_documents": "(no documents are indexed yet)",
+        "and_more": "… and {count} more (see /sources)",
         "paragraph": "paragraph",
         "continued": "continued",
         "not_covered": "The article does not say. What I know is about:",
@@ -78,6 +79,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "Stuur een .txt- of .md-bestand om een document toe te voegen of te vervangen."
         ),
         "no_documents": "(er zijn nog geen documenten geïndexeerd)",
+        "and_more": "… en nog {count} (zie /sources)",
         "paragraph": "alinea",
         "continued": "vervolg",
         "not_covered": "Dat staat niet in het artikel. Wat ik weet gaat over:",

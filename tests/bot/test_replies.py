@@ -123,3 +123,14 @@ def test_every_text_exists_in_both_languages_and_is_valid_html() -> None:
     for lang in TEXTS.values():
         for template in lang.values():
             read_html(template.replace("{", "").replace("}", ""))
+
+
+def test_help_and_not_covered_stay_one_message_with_many_documents() -> None:
+    documents = [
+        Document(name=f"d{n}.txt", title="Een lange titel & meer " * 5, date=None, paragraphs=()) for n in range(300)
+    ]
+    for reply in (help_message(documents, ["Vraag?"], "en", admin=True), not_covered(documents, ["Vraag?"], "nl")):
+        assert size(reply) <= MESSAGE_LIMIT
+        shown, _ = read_html(reply)
+        assert shown.count("Een lange titel") == 20 * 5
+    assert "… and 280 more (see /sources)" in help_message(documents, [], "en", admin=False)

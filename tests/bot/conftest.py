@@ -46,7 +46,7 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 class Bot:
     """An initialised application whose Bot API traffic is recorded instead of sent."""
 
-    app: Application  # type: ignore[type-arg]
+    app: Application
     api: RecordingRequest
 
     async def send(self, update: dict[str, Any]) -> list[Call]:
@@ -67,7 +67,7 @@ MakeBot = Callable[..., Awaitable[Bot]]
 @pytest.fixture
 async def make_bot(make_settings: MakeSettings) -> AsyncIterator[MakeBot]:
     """Start applications over ``engine`` (default: the shared article engine); shut down after the test."""
-    started: list[Application] = []  # type: ignore[type-arg]
+    started: list[Application] = []
 
     async def make(engine: Engine, **settings: Any) -> Bot:
         api = RecordingRequest()

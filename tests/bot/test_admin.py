@@ -173,5 +173,5 @@ async def test_admins_see_the_admin_commands_in_help_and_their_menu(admin_bot: B
     (reply,) = await admin_bot.replies(text_update("/help", user_id=ADMIN_ID, language_code="en"))
     assert "/reindex" in reply and "/remove NAME" in reply
     scoped = [c for c in admin_bot.api.calls_to("setMyCommands") if "scope" in c.params]
-    assert [c.params["scope"]["chat_id"] for c in scoped] == [ADMIN_ID]  # type: ignore[index]
+    assert [c.params["scope"]["chat_id"] for c in scoped] == [ADMIN_ID]
     assert "reindex" in str(scoped[0].params["commands"])

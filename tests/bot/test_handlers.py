@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,7 @@ async def test_ask_works_anywhere_and_quotes_the_question_in_groups(article_bot:
     (call,) = await article_bot.send(text_update(f"/ask {QUESTION}", chat_id=GROUP_ID))
     assert ANSWER_SENTENCE in str(call.params["text"])
     assert call.params["chat_id"] == GROUP_ID
-    assert call.params["reply_parameters"]["message_id"] > 0  # type: ignore[index]
+    assert call.params["reply_parameters"]["message_id"] > 0
     (reply,) = await article_bot.replies(text_update(f"/ask@article_test_bot {QUESTION}", chat_id=GROUP_ID))
     assert ANSWER_SENTENCE in reply
 
@@ -168,7 +169,7 @@ async def test_bad_input_gets_a_clear_reply(article_bot: Bot) -> None:
     ],
     ids=["sticker", "photo", "voice", "location"],
 )
-async def test_non_text_in_private_is_explained(article_bot: Bot, content: dict[str, object]) -> None:
+async def test_non_text_in_private_is_explained(article_bot: Bot, content: dict[str, Any]) -> None:
     (reply,) = await article_bot.replies(update(message=message(None, language_code="en", **content)))
     assert reply == "I can only read text. Type your question, or send /help to see what I know."
 

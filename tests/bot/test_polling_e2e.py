@@ -27,7 +27,7 @@ Polling = Callable[..., Awaitable[BotApiStub]]
 @pytest.fixture
 async def polling(make_settings: MakeSettings) -> AsyncIterator[Polling]:
     """Start a stub Bot API and the real application long-polling it; both stop after the test."""
-    running: list[tuple[Application, BotApiStub]] = []  # type: ignore[type-arg]
+    running: list[tuple[Application, BotApiStub]] = []
 
     async def start(engine: Engine, **settings: Any) -> BotApiStub:
         api = BotApiStub().__enter__()

@@ -113,18 +113,23 @@ async def test_an_admin_upload_is_downloaded_indexed_and_answered(
     assert "<b>De vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.</b>" in replies[1].params["text"]
 
 
-def test_python_m_bot_serve_long_polls_until_interrupted(article_engine: Engine, tmp_path: Path) -> None:
-    """The whole program: settings from the environment, engine opened in post_init, Ctrl-C stops it."""
-    env = {
+def serve_env(engine: Engine, api: BotApiStub, token: str = TOKEN) -> dict[str, str]:
+    """The environment of ``python -m bot serve`` against ``api``, over ``engine``'s folders."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "CORPUS_DIR": str(article_engine.config.corpus_dir),
-        "INDEX_DIR": str(article_engine.config.index_dir),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "CORPUS_DIR": str(engine.config.corpus_dir),
+        "INDEX_DIR": str(engine.config.index_dir),
         "LOG_LEVEL": "DEBUG",
         "PYTHONPATH": str(PROJECT),
     }
+
+
+def test_python_m_bot_serve_long_polls_until_interrupted(article_engine: Engine, tmp_path: Path) -> None:
+    """The whole program: settings from the environment, engine opened in post_init, Ctrl-C stops it."""
     with BotApiStub() as api:
-        env["TELEGRAM_API_BASE_URL"] = api.base_url
+        env = serve_env(article_engine, api)
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             cwd=tmp_path,  # no .env here
@@ -145,3 +150,19 @@ def test_python_m_bot_serve_long_polls_until_interrupted(article_engine: Engine,
     assert process.returncode == 0, err
     assert "starting long polling" in err
     assert TOKEN not in err and TOKEN.split(":")[1] not in err and TOKEN not in out
+
+
+def test_a_token_telegram_rejects_stops_serve_with_one_clear_line(article_engine: Engine, tmp_path: Path) -> None:
+    wrong = "654321:WRONG-token_that-the-stub-refuses"
+    with BotApiStub() as api:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env=serve_env(article_engine, api, token=wrong),
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    assert done.returncode == 1
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather" in done.stderr
+    assert wrong not in done.stderr and wrong.split(":")[1] not in done.stderr

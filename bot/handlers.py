@@ -91,9 +91,9 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         metrics.QUESTIONS.labels("rejected").inc()
         await query.answer(text(lng, "throttled", seconds=wait), show_alert=True)
         return
+    await query.answer()  # at once: the client stops its spinner while the engine works
     reply = await _compose(context, question, lng, offset=parsed[1])
     metrics.QUESTIONS.labels("answered" if reply.answered else "unanswered").inc()
-    await query.answer()
     try:  # the old button has done its job; a failure here (message too old) changes nothing
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as exc:

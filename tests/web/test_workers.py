@@ -1,0 +1,253 @@
+"""Two ``python -m bot serve`` workers sharing one index: load, /reindex under load, switching, SIGTERM.
+
+The workers are real processes (each loads the model once for the whole module) talking to the
+Bot API stub; the figures are printed. The tests fail on a lost, duplicated, failed or empty
+answer, or a worker still serving the old index after a few seconds, never on a time.
+Replies leave through python-telegram-bot's rate limiter (about 30 messages a second per
+worker, Telegram's own limit), which bounds the throughput.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index import Engine, EngineConfig
+from index.encoders import Encoder
+from tests.conftest import ARTICLE
+from tests.support.botapi import TOKEN, BotApiStub, Call, Fault
+from tests.support.updates import message_update
+from tests.web.conftest import SECRET, WEBHOOK_PATH
+from tests.web.workers import Worker, post_all, start_worker, wait_ready
+
+CHATS = 100
+PER_CHAT = 5
+ADMIN = 42
+QUESTIONS = [
+    "Wat betekent de aansluiting bij het Strafhof voor Poetin?",
+    "Waarom verslechteren de banden tussen Armenië en Rusland?",
+    "Welke bondgenoten zoekt de Armeense regering?",
+    "Hoe reageert het Kremlin op de aansluiting?",
+    "Wat gebeurde er met Nagorno-Karabach?",
+]
+NEW_DOCUMENT = (
+    "date 2023-11\n"
+    "De Zalmbrug in Zwolle is een nieuwe fietsbrug over de IJssel. De brug is 412 meter lang en werd in "
+    "november geopend door de burgemeester.\n"
+)
+NEW_QUESTION = "Hoe lang is de Zalmbrug in Zwolle?"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+@dataclass
+class Shared:
+    """The folders the workers share."""
+
+    root: Path
+    corpus: Path
+    index: Path
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[BotApiStub]:
+    with BotApiStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Shared:
+    """A corpus with the article and its index, built once so the workers only load it."""
+    root = tmp_path_factory.mktemp("workers")
+    corpus, index = root / "corpus", root / "index"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus)
+    Engine(EngineConfig(corpus_dir=corpus, index_dir=index), encoder).load()
+    return Shared(root, corpus, index)
+
+
+@pytest.fixture(scope="module")
+def workers(api: BotApiStub, shared: Shared) -> Iterator[list[Worker]]:
+    """Two workers on one INDEX_DIR, as behind a load balancer; stopped with SIGTERM at the end."""
+    started = [start_worker(name, api, shared.corpus, shared.index, shared.root) for name in ("worker-a", "worker-b")]
+    try:
+        for worker in started:
+            wait_ready(worker)
+        yield started
+    finally:
+        statuses = [w.terminate() for w in started]
+        for worker in started:
+            assert TOKEN not in worker.output(), f"the bot token appears in {worker.name}'s log"
+        assert statuses == [0] * len(started), f"exit statuses after SIGTERM: {statuses}"
+
+
+def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
+    """Print a figure whether or not pytest captures output."""
+    with capsys.disabled():
+        print("\n" + line, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def replies(api: BotApiStub, chats: range | set[int]) -> list[Call]:
+    return [c for c in api.calls_to("sendMessage") if int(c.params["chat_id"]) in chats]
+
+
+async def ask(client: httpx.AsyncClient, worker: Worker, update_id: int, chat_id: int, text: str) -> None:
+    response = await client.post(
+        worker.url + WEBHOOK_PATH, json=message_update(update_id, chat_id, text), headers=HEADERS
+    )
+    assert response.status_code == 200, response.text
+
+
+async def reply_to(
+    api: BotApiStub, client: httpx.AsyncClient, worker: Worker, update_id: int, chat_id: int, text: str
+) -> str:
+    """Ask one question and wait for its reply."""
+    before = len(api.calls_to("sendMessage"))
+    await ask(client, worker, update_id, chat_id, text)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [c for c in api.calls_to("sendMessage")[before:] if int(c.params["chat_id"]) == chat_id]
+        if found:
+            return str(found[0].params["text"])
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no reply from {worker.name} to chat {chat_id}")
+
+
+@pytest.fixture(scope="module")
+def expected(workers: list[Worker], api: BotApiStub) -> dict[str, str]:
+    """Each question's reply, asked one by one of the first worker."""
+
+    async def collect() -> dict[str, str]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return {q: await reply_to(api, client, workers[0], 100 + i, 1, q) for i, q in enumerate(QUESTIONS)}
+
+    answers = asyncio.run(collect())
+    assert len(set(answers.values())) == len(QUESTIONS)
+    return answers
+
+
+async def load(
+    api: BotApiStub,
+    targets: list[Worker],
+    first_update: int,
+    first_chat: int,
+    expected: dict[str, str],
+    during: Callable[[], Awaitable[None]] | None = None,
+) -> str:
+    """POST CHATS x PER_CHAT questions at once (spread over ``targets``), check every reply; the figures."""
+    chats = range(first_chat, first_chat + CHATS)
+    plan = [(first_chat + n % CHATS, QUESTIONS[n // CHATS]) for n in range(CHATS * PER_CHAT)]
+    per_target: list[list[int]] = [list(range(i, len(plan), len(targets))) for i in range(len(targets))]
+    sent_at: dict[tuple[int, str], float] = {}
+    accept: list[float] = []
+    started = time.monotonic()
+    if during is not None:
+        await during()
+
+    async def send(target: Worker, numbers: list[int]) -> None:
+        bodies = [json.dumps(message_update(first_update + n, *plan[n])).encode() for n in numbers]
+        results = await post_all(target.port, WEBHOOK_PATH, bodies, HEADERS, connections=100 // len(targets))
+        for n, (status, sent, answered) in zip(numbers, results, strict=True):
+            assert status == 200, f"update {first_update + n} got {status}"
+            sent_at[plan[n]] = sent
+            accept.append(answered - sent)
+
+    await asyncio.gather(*(send(t, numbers) for t, numbers in zip(targets, per_target, strict=True)))
+    deadline = time.monotonic() + 120
+    while len(replies(api, chats)) < len(plan) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    seconds = time.monotonic() - started
+    await asyncio.sleep(1.0)  # a duplicate would arrive right behind the last reply
+
+    to_question = {text: question for question, text in expected.items()}
+    got = replies(api, chats)
+    wrong = [str(c.params["text"]) for c in got if str(c.params["text"]) not in to_question]
+    assert not wrong, f"{len(wrong)} replies are not the expected answers, e.g. {wrong[0][:300]!r}"
+    count = Counter((int(c.params["chat_id"]), to_question[str(c.params["text"])]) for c in got)
+    assert not [k for k, n in count.items() if n > 1], "some questions were answered more than once"
+    missing = set(sent_at) - set(count)
+    assert not missing, f"{len(missing)} of {len(sent_at)} questions were not answered"
+    reply_seconds = [c.at - sent_at[(int(c.params["chat_id"]), to_question[str(c.params["text"])])] for c in got]
+    return (
+        f"{len(sent_at)} updates from {CHATS} chats to {len(targets)} worker(s): all answered once in {seconds:.1f}s "
+        f"= {len(sent_at) / seconds:.0f} replies/s; webhook 200 p50 {pct(accept, 0.5):.0f} ms, "
+        f"p99 {pct(accept, 0.99):.0f} ms; time to reply p50 {pct(reply_seconds, 0.5):.0f} ms, "
+        f"p99 {pct(reply_seconds, 0.99):.0f} ms"
+    )
+
+
+async def test_500_updates_from_100_chats(
+    workers: list[Worker], api: BotApiStub, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = await load(api, workers[:1], first_update=10_000, first_chat=1000, expected=expected)
+    report(capsys, "webhook load, one worker: " + figures)
+
+
+async def test_500_updates_while_an_admin_reindexes(
+    workers: list[Worker], api: BotApiStub, shared: Shared, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (shared.index / "CURRENT").read_text().strip()
+    edits = len(api.calls_to("editMessageText"))
+
+    async def reindex() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await ask(client, workers[0], 30_000, ADMIN, "/reindex")
+
+    figures = await load(api, workers, first_update=20_000, first_chat=2000, expected=expected, during=reindex)
+    (summary, *_) = (await api.async_wait_for("editMessageText", edits + 1, timeout=60))[edits:]
+    assert "rebuilt" in str(summary.params["text"]) or "opgebouwd" in str(summary.params["text"])
+    assert (shared.index / "CURRENT").read_text().strip() != before
+    report(capsys, "webhook load during /reindex, two workers: " + figures)
+
+
+async def test_both_workers_answer_from_a_new_index_after_reindex_on_one(
+    workers: list[Worker], api: BotApiStub, shared: Shared, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = workers
+    async with httpx.AsyncClient(timeout=30) as client:
+        old = (await client.get(b.url + "/readyz")).json()["index"]
+        assert "412 meter" not in await reply_to(api, client, b, 40_000, 3000, NEW_QUESTION)
+        (shared.corpus / "zalmbrug.txt").write_text(NEW_DOCUMENT, "utf-8")
+        edits = len(api.calls_to("editMessageText"))
+        await ask(client, a, 40_001, ADMIN, "/reindex")
+        await api.async_wait_for("editMessageText", edits + 1, timeout=60)
+        published = time.monotonic()
+        new = (shared.index / "CURRENT").read_text().strip()
+        assert new != old
+
+        # The idle worker switches by itself (its periodic check), without a question to wake it.
+        while (await client.get(b.url + "/readyz")).json()["index"] != new:
+            assert time.monotonic() - published < 10, "worker-b still serves the old index"
+            await asyncio.sleep(0.05)
+        switched = time.monotonic() - published
+        for n, worker in enumerate((a, b)):
+            answer = await reply_to(api, client, worker, 40_010 + n, 3001 + n, NEW_QUESTION)
+            assert "412 meter" in answer, f"{worker.name} answered from the old index: {answer[:200]!r}"
+    report(capsys, f"two workers: worker-b served the index published by worker-a {switched:.2f}s later")
+
+
+async def test_sigterm_finishes_the_updates_in_flight(workers: list[Worker], api: BotApiStub) -> None:
+    b = workers[1]
+    api.fail(Fault("sendMessage", status=200, delay=1.0, times=20))  # replies still on their way at SIGTERM
+    chats = range(5000, 5020)
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(*(ask(client, b, 50_000 + i, chat, QUESTIONS[i % 5]) for i, chat in enumerate(chats)))
+    status = await asyncio.to_thread(b.terminate)
+    assert status == 0, b.output()[-3000:]
+    got = replies(api, set(chats))
+    assert sorted(int(c.params["chat_id"]) for c in got) == list(chats)
+    assert "error while handling" not in b.output()
+    assert "stopped" in b.output()

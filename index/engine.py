@@ -115,18 +115,30 @@ class Engine:
         """Serve the current index (or ``preloaded``, read from it already); rebuild it when it
         is missing, unreadable or stale."""
         reason: str | None
+        index: StoredIndex | None
         try:
             index = preloaded or self.store.load()
-            reason = self.stale_reason(index, load_corpus(self.config.corpus_dir) if build else None)
-        except (IndexFileError, CorpusError) as exc:
+        except IndexFileError as exc:
             index, reason = None, str(exc)
+        else:
+            try:
+                reason = self.stale_reason(index, load_corpus(self.config.corpus_dir) if build else None)
+            except CorpusError as exc:
+                reason = str(exc)
         if reason is None and index is not None:
             self._serve(index)
             return
         if not build:
             raise IndexFileError(f"{reason}; run `python -m bot reindex`")
         logger.warning("rebuilding the index: %s", reason)
-        self.reindex(progress=progress)
+        try:
+            self.reindex(progress=progress)
+        except CorpusError as exc:
+            if index is None or self.stale_reason(index) is not None:
+                raise
+            # Nothing to build from, but an index for this model exists: keep answering from it.
+            logger.warning("cannot rebuild (%s); serving index %s", exc, index.version)
+            self._serve(index)
 
     def _serve(self, index: StoredIndex) -> None:
         self._index = index

@@ -162,3 +162,15 @@ def test_old_versions_are_pruned(make_engine: Make) -> None:
     versions = sorted(p.name for p in engine.config.index_dir.glob("v-*"))
     assert len(versions) == 3
     assert engine.index.version in versions
+
+
+def test_missing_corpus_folder_keeps_the_built_index_serving(make_engine: Make) -> None:
+    import shutil
+
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    shutil.rmtree(engine.config.corpus_dir)
+    again = make_engine()
+    again.load()
+    assert again.index.version == engine.index.version
+    assert again.ask("Wie is Maria Lvova-Belova?").answered

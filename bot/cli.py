@@ -65,6 +65,10 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
     return 1 if failures and argument != "-" else 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def reindex(settings: Settings) -> int:
     from index import Engine
     from index.encoders import Encoder, load_model
@@ -76,8 +80,8 @@ def reindex(settings: Settings) -> int:
     for name, why in report.skipped.items():
         print(f"skipped {name}: {why}", file=sys.stderr)
     print(
-        f"indexed {report.documents} documents, {report.paragraphs} paragraphs, "
-        f"{report.sentences} sentences in {report.seconds:.1f}s (version {report.version})"
+        f"indexed {_count(report.documents, 'document')}, {_count(report.paragraphs, 'paragraph')}, "
+        f"{_count(report.sentences, 'sentence')} in {report.seconds:.1f}s (version {report.version})"
     )
     return 0
 

@@ -47,7 +47,9 @@ TEXTS: dict[Language, dict[str, str]] = {
         "reindex_started": "Rebuilding the index… Questions are still answered from the current index meanwhile.",
         "reindex_busy": "A rebuild is already running. Please wait until it has finished.",
         "reindex_later": "A rebuild is already running; send /reindex when it has finished to include this change.",
-        "reindex_done": "Index rebuilt: {documents} documents, {paragraphs} paragraphs in {seconds:.1f} s.",
+        "reindex_done": (
+            "Index rebuilt: {documents} document{documents_s}, {paragraphs} paragraph{paragraphs_s} in {seconds:.1f} s."
+        ),
         "reindex_skipped": "Skipped {name}: {reason}",
         "reindex_failed": "The rebuild failed: {reason}. The previous index keeps serving.",
         "sources_title": "Indexed documents:",
@@ -101,7 +103,10 @@ TEXTS: dict[Language, dict[str, str]] = {
         "reindex_started": "De index wordt opnieuw opgebouwd… Vragen worden intussen met de huidige index beantwoord.",
         "reindex_busy": "Er loopt al een herbouw. Wacht alsjeblieft tot die klaar is.",
         "reindex_later": "Er loopt al een herbouw; stuur /reindex als die klaar is om deze wijziging mee te nemen.",
-        "reindex_done": "Index opnieuw opgebouwd: {documents} documenten, {paragraphs} alinea's in {seconds:.1f} s.",
+        "reindex_done": (
+            "Index opnieuw opgebouwd: {documents} document{documents_s}, {paragraphs} alinea{paragraphs_s}"
+            " in {seconds:.1f} s."
+        ),
         "reindex_skipped": "{name} overgeslagen: {reason}",
         "reindex_failed": "De herbouw is mislukt: {reason}. De vorige index blijft in gebruik.",
         "sources_title": "Geïndexeerde documenten:",
@@ -130,6 +135,18 @@ def language(user: User | None) -> Language:
     return "nl" if code.lower().split("-")[0] == "nl" else "en"
 
 
+PLURAL: dict[Language, dict[str, str]] = {
+    "en": {"documents": "s", "paragraphs": "s"},
+    "nl": {"documents": "en", "paragraphs": "'s"},
+}
+
+
 def text(lang: Language, key: str, **values: object) -> str:
-    """The template ``key`` in ``lang``, filled with ``values`` (already escaped by the caller)."""
-    return TEXTS[lang][key].format(**values)
+    """The template ``key`` in ``lang``, filled with ``values`` (already escaped by the caller).
+
+    A count ``name`` also fills ``{name_s}``: the plural ending, or nothing for exactly one.
+    """
+    endings = {
+        f"{name}_s": "" if values[name] == 1 else ending for name, ending in PLURAL[lang].items() if name in values
+    }
+    return TEXTS[lang][key].format(**values, **endings)

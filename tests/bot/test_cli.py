@@ -67,7 +67,7 @@ def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
 def test_reindex_then_plain_ask_and_chat(workdir: Path) -> None:
     built = run(workdir, "reindex")
     assert built.returncode == 0, built.stderr
-    assert "indexed 1 documents, 8 paragraphs" in built.stdout
+    assert "indexed 1 document, 8 paragraphs" in built.stdout
 
     chat = run(workdir, "chat", stdin="Wat moet Armenië doen als Poetin op bezoek komt?\n\nquit\n")
     assert chat.returncode == 0, chat.stderr

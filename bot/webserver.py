@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application
 
 from bot.settings import Settings
-from bot.web import BODY_SECONDS, WebhookState, create_app
+from bot.web import BODY_SECONDS, HEALTH_PATHS, WebhookState, create_app
 
 logger = logging.getLogger(__name__)
 
@@ -187,16 +187,27 @@ async def serve(
     return status or http_status
 
 
+def problems(settings: Settings) -> list[str]:
+    """Why these settings cannot serve a webhook (empty when they can)."""
+    found = []
+    if not settings.webhook_url:
+        found.append("WEBHOOK_URL is not set")
+    if settings.webhook_secret is None:
+        found.append(
+            "WEBHOOK_SECRET is not set: without it anyone could post updates. Set it to 1-256 characters "
+            "of A-Z, a-z, 0-9, _ and -, e.g. the output of `openssl rand -hex 32`"
+        )
+    if settings.webhook_path in HEALTH_PATHS:
+        found.append(f"the path of WEBHOOK_URL ({settings.webhook_path}) is taken by the health routes")
+    return found
+
+
 def run(settings: Settings) -> int:
     """Build the bot, serve its webhook until SIGTERM/SIGINT, and return the exit status."""
-    if settings.webhook_secret is None:
-        logger.error(
-            "WEBHOOK_SECRET is not set: without it anyone could post updates. Set it to 1-256 characters "
-            "of A-Z, a-z, 0-9, _ and -, e.g. the output of `openssl rand -hex 32`."
-        )
-        return 2
-    if not settings.webhook_url:
-        logger.error("WEBHOOK_URL is not set")
+    found = problems(settings)
+    for problem in found:
+        logger.error("%s", problem)
+    if found:
         return 2
     from bot.telegram import build_application
 

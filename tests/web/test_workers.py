@@ -86,6 +86,7 @@ def workers(api: BotApiStub, shared: Shared) -> Iterator[list[Worker]]:
         statuses = [w.terminate() for w in started]
         for worker in started:
             assert TOKEN not in worker.output(), f"the bot token appears in {worker.name}'s log"
+            assert SECRET not in worker.output(), f"the webhook secret appears in {worker.name}'s log"
         assert statuses == [0] * len(started), f"exit statuses after SIGTERM: {statuses}"
 
 

@@ -1,0 +1,68 @@
+"""Start-up refuses to serve a webhook without a proper secret or with a clashing path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.web import create_app
+from bot.webserver import problems
+from tests.support.botapi import TOKEN
+from tests.web.conftest import web_settings
+
+
+def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot serve`` with only the given settings, from an empty folder (no .env)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    environment.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "WEBHOOK_SECRET is not set"),
+        ("", "WEBHOOK_SECRET is not set"),
+        ("has spaces and !", "setting WEBHOOK_SECRET"),
+        ("x" * 257, "setting WEBHOOK_SECRET"),
+        ("sécret", "setting WEBHOOK_SECRET"),
+    ],
+)
+def test_serve_refuses_a_missing_or_malformed_secret(tmp_path: Path, secret: str | None, message: str) -> None:
+    env = {"WEBHOOK_URL": "https://bot.example.test/tg/abc"}
+    if secret is not None:
+        env["WEBHOOK_SECRET"] = secret
+    result = serve(tmp_path, **env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    if secret:
+        assert secret not in result.stderr  # a rejected secret is not echoed into logs
+    assert TOKEN not in result.stderr
+
+
+def test_serve_refuses_a_webhook_path_taken_by_health_routes(tmp_path: Path) -> None:
+    result = serve(tmp_path, WEBHOOK_URL="https://bot.example.test/healthz", WEBHOOK_SECRET="abc")
+    assert result.returncode == 2
+    assert "taken by the health routes" in result.stderr
+
+
+def test_create_app_needs_a_secret() -> None:
+    class Api:
+        base_url = "http://127.0.0.1:9/bot"
+        file_url = "http://127.0.0.1:9/file/bot"
+
+    settings = web_settings(Api(), webhook_secret=None)  # type: ignore[arg-type]
+    assert problems(settings) and "WEBHOOK_SECRET is not set" in problems(settings)[0]
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+        create_app(settings, object())  # type: ignore[arg-type]

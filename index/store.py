@@ -39,12 +39,22 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: BM25 tokens without diacritics
 POINTER = "CURRENT"
-# Below this many sentence vectors search is exact (IndexFlatIP); above it HNSW, whose
-# recall@3 against exact search stays >= 0.99 at the settings below (see bench/).
-APPROXIMATE_FROM = 200_000
+# Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
+# 512-d vectors, one query at a time:
+# - below APPROXIMATE_FROM rows, exact search (IndexFlatIP): ~0.2 µs a row, so ~10 ms at 50k
+#   and ~190 ms at 1M;
+# - from APPROXIMATE_FROM, HNSW: ~0.3-0.6 ms at 100k with recall@3 >= 0.99 against exact;
+# - from IVF_FROM, IVF-Flat: building HNSW over 1M vectors takes ~7 minutes on 2 cores, an
+#   inverted file ~1 minute; it searches 1M in ~2-3 ms at recall@3 >= 0.99 with the settings below.
+APPROXIMATE_FROM = 50_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+IVF_FROM = 500_000
+IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
+IVF_PROBES = 16
+IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
+IVF_TRAINING_ITERATIONS = 10
 
 
 INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "background.npy", "lexical")
@@ -70,17 +80,42 @@ class StoredIndex:
 
 
 def make_vector_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search for small collections, HNSW past ``APPROXIMATE_FROM`` rows."""
+    """Exact inner-product search for small collections; HNSW, then IVF, past their sizes (see above)."""
+    if len(vectors) < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return index
+    return approximate_index(vectors)
+
+
+def approximate_index(vectors: np.ndarray) -> faiss.Index:
+    """The approximate index the engine uses for ``vectors``, whatever their number."""
     dimension = vectors.shape[1]
     index: faiss.Index
-    if len(vectors) < APPROXIMATE_FROM:
-        index = faiss.IndexFlatIP(dimension)
-    else:
+    if len(vectors) < IVF_FROM:
         index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        lists = max(1, int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = IVF_TRAINING_ITERATIONS
+        sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
+        rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
+        index.train(vectors[np.sort(rows)])
+        index.nprobe = IVF_PROBES
     index.add(vectors)
     return index
+
+
+def describe(index: faiss.Index) -> str:
+    """A short name for a vector index and its search settings, for logs and benchmarks."""
+    if isinstance(index, faiss.IndexHNSWFlat):
+        neighbours = index.hnsw.nb_neighbors(1)  # type: ignore[attr-defined]
+        return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
+    if isinstance(index, faiss.IndexIVFFlat):
+        return f"IVF-Flat ({index.nlist} lists, nprobe={index.nprobe})"
+    return type(index).__name__
 
 
 def sentence_rows(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -166,6 +201,8 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"background vectors in {folder.name} have the wrong shape")
     if isinstance(vectors, faiss.IndexHNSWFlat):
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
+    elif isinstance(vectors, faiss.IndexIVFFlat):
+        vectors.nprobe = IVF_PROBES
     return StoredIndex(manifest, documents, paragraphs, owner, offset, vectors, background, lexical, folder.name)
 
 
@@ -212,7 +249,11 @@ class IndexStore:
     def publish(self, index: StoredIndex) -> str:
         """Write ``index`` as a new version and make it current, atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
-        version = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        # Microseconds in the name keep versions in publish order when sorted by name, which
+        # ``prune`` relies on: several builds a second are common for small corpora.
+        now = time.time()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
+        version = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
             write_index(staging, index)

@@ -14,9 +14,12 @@ background spread, so it carries over between questions, corpora and models.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import faiss
 import numpy as np
 
 from index.store import StoredIndex
@@ -57,6 +60,22 @@ class Answer:
         return {"question": self.question, "answered": self.answered, "passages": passages}
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run FAISS on one OpenMP thread in this thread only (the setting is per thread).
+
+    One question is one query: parallelism comes from answering several at once. Two OpenMP
+    threads for a single exact search were 2-3x slower, not faster, on a busy 2-core machine
+    (they spin-wait for each other; see bench/).
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
 def _zscore(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     if values.size < 2 or spread < 1e-9:
@@ -71,7 +90,8 @@ def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, 
         return []
     dense = np.full(rows, np.nan, dtype=np.float32)
     wanted = rows if rows <= EXHAUSTIVE_UP_TO else CANDIDATES
-    scores, ids = index.vectors.search(query.reshape(1, -1), wanted)
+    with _one_thread():
+        scores, ids = index.vectors.search(query.reshape(1, -1), wanted)
     found = ids[0] >= 0
     dense[ids[0][found]] = scores[0][found]
     floor = float(scores[0][found].min()) if found.any() else 0.0

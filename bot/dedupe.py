@@ -1,13 +1,20 @@
 """Remembering which Telegram updates were already taken, so a redelivered one is not handled twice.
 
 Telegram redelivers an update when it did not see a 2xx in time; the copy has the same
-``update_id``. Update ids grow with every update, so remembering a bounded window of recent
-ids is enough: a redelivery comes within minutes, long before the window moves past it.
+``update_id``. A redelivery comes within minutes, so a bounded window of recent ids is enough.
+Behind a load balancer the copy may reach another worker: ``SharedUpdates`` also records each
+id as a file in a folder all workers share, created with ``O_EXCL`` so exactly one wins.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 from collections import OrderedDict
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 class RecentUpdates:
@@ -38,3 +45,62 @@ class RecentUpdates:
 
     def __contains__(self, update_id: object) -> bool:
         return update_id in self._seen
+
+
+class SharedUpdates(RecentUpdates):
+    """Update ids taken by any process sharing ``folder`` (one empty file each), kept ``keep_seconds``."""
+
+    def __init__(self, folder: Path, *, keep_seconds: float = 3600.0, prune_every: int = 1000) -> None:
+        super().__init__()
+        self.folder = folder
+        self.keep_seconds = keep_seconds
+        self.prune_every = prune_every
+        self._since_prune = 0
+        self._shared = True
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: OSError) -> None:
+        if self._shared:
+            logger.error("update ids are remembered by this process only: %s", exc)
+        self._shared = False
+
+    def first_time(self, update_id: int) -> bool:
+        """True for the first process (and first time) ``update_id`` is offered."""
+        if not super().first_time(update_id):
+            return False
+        if not self._shared:
+            return True
+        try:
+            os.close(os.open(self.folder / str(update_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            self._give_up(exc)
+            return True
+        self._since_prune += 1
+        if self._since_prune >= self.prune_every:
+            self.prune()
+        return True
+
+    def forget(self, update_id: int) -> None:
+        super().forget(update_id)
+        if self._shared:
+            (self.folder / str(update_id)).unlink(missing_ok=True)
+
+    def prune(self) -> None:
+        """Delete the records older than ``keep_seconds``."""
+        self._since_prune = 0
+        cutoff = time.time() - self.keep_seconds
+        try:
+            with os.scandir(self.folder) as entries:
+                for entry in entries:
+                    try:
+                        if entry.stat().st_mtime < cutoff:
+                            os.unlink(entry.path)
+                    except FileNotFoundError:
+                        pass  # another worker pruned it first
+        except OSError as exc:
+            logger.warning("could not prune %s: %s", self.folder, exc)

@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot.dedupe import SharedUpdates
 from bot.settings import Settings
 from bot.web import BODY_SECONDS, HEALTH_PATHS, WebhookState, create_app
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 # The update types the bot's handlers use; Telegram sends nothing else.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 SET_WEBHOOK_ATTEMPTS = 5
+# Inside INDEX_DIR, which every worker shares: the update ids taken lately (see bot.dedupe).
+UPDATES_FOLDER = ".webhook-updates"
 GRACEFUL_SECONDS = 30
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -143,7 +146,11 @@ async def serve(
     **uvicorn_options: Any,
 ) -> int:
     """Serve the webhook until ``stop`` is set; 0 after a clean stop, 1 when start-up failed."""
-    app = create_app(settings, application, body_seconds=BODY_SECONDS if body_seconds is None else body_seconds)
+    seen = SharedUpdates(settings.index_dir / UPDATES_FOLDER)
+    seen.prune()
+    app = create_app(
+        settings, application, body_seconds=BODY_SECONDS if body_seconds is None else body_seconds, seen=seen
+    )
     state: WebhookState = app.state.webhook
     server = _Server(server_config(settings, app, **uvicorn_options))
     http = asyncio.create_task(_serve_http(server), name="webhook-http")

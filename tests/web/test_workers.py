@@ -237,6 +237,9 @@ async def test_both_workers_answer_from_a_new_index_after_reindex_on_one(
         for n, worker in enumerate((a, b)):
             answer = await reply_to(api, client, worker, 40_010 + n, 3001 + n, NEW_QUESTION)
             assert "412 meter" in answer, f"{worker.name} answered from the old index: {answer[:200]!r}"
+        metrics = (await client.get(a.url + "/metrics")).text
+        assert 'bot_reindexes_total{result="ok"} 2.0' in metrics
+        assert 'bot_questions_total{outcome="answered"}' in metrics and "bot_answer_seconds_bucket" in metrics
     report(capsys, f"two workers: worker-b served the index published by worker-a {switched:.2f}s later")
 
 

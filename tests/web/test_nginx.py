@@ -31,9 +31,11 @@ QUESTIONS = [
 ]
 
 
-def loopback_site(cert: Path, key: Path, port: int, app_port: int) -> str:
+def loopback_site(cert: Path, key: Path, port: int, app_port: int, second_port: int | None = None) -> str:
     """The deployed site, changed only where a loopback test must: address, certificate, upstream, path."""
     site = SITE.read_text()
+    if second_port is not None:
+        site = site.replace("# server 127.0.0.1:8081;", f"server 127.0.0.1:{second_port};")
     replacements = {
         "    listen 443 ssl;\n": f"    listen 127.0.0.1:{port} ssl;\n",
         "    listen [::]:443 ssl;\n": "",
@@ -97,3 +99,22 @@ async def test_updates_through_nginx_with_tls_are_answered(
     assert len(server.api.calls_to("sendMessage")) == 21
     with pytest.raises(httpx.TransportError):  # nginx has stopped
         httpx.get(f"https://127.0.0.1:{port}/healthz", verify=client_tls_context(cert), timeout=2)
+
+
+async def test_nginx_passes_updates_on_when_a_worker_is_down(
+    start_server: StartServer, article_engine: Engine, tls: tuple[Path, Path, int], tmp_path: Path
+) -> None:
+    cert, key, port = tls
+    server = await start_server(article_engine, webhook_url=f"https://127.0.0.1:{port}{WEBHOOK_PATH}")
+    down = _free_port()  # a second worker that is not running: connections are refused
+    site = loopback_site(cert, key, port, server.settings.webhook_port, second_port=down)
+    assert f"server 127.0.0.1:{down};" in site
+    (tmp_path / "nginx").mkdir()
+    with Nginx(tmp_path / "nginx", site, port):
+        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=client_tls_context(cert)) as client:
+            updates = [message_update(2000 + i, chat_id=950 + i, text=QUESTIONS[i % 4]) for i in range(10)]
+            for update in updates:  # one at a time, so round robin tries the missing worker too
+                response = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: SECRET})
+                assert response.status_code == 200
+    calls = await server.api.async_wait_for("sendMessage", 10)
+    assert sorted(int(c.params["chat_id"]) for c in calls) == list(range(950, 960))

@@ -38,12 +38,12 @@ async def test_registers_the_webhook_with_its_secret(start_server: StartServer, 
 
 async def test_an_update_is_answered_in_the_background(start_server: StartServer, article_engine: Engine) -> None:
     server = await start_server(article_engine)
-    server.api.fail(Fault("sendMessage", status=200, delay=1.0))  # a slow Telegram must not slow the 200
+    server.api.fail(Fault("sendMessage", status=200, delay=3.0))  # a slow Telegram must not delay the 200
     started = time.perf_counter()
     response = await server.post_update(message_update(1, chat_id=501, text=QUESTION))
     took = time.perf_counter() - started
     assert response.status_code == 200
-    assert took < 0.5, f"the webhook waited {took:.2f}s for the reply"
+    assert took < 3.0, f"the webhook waited {took:.2f}s, as long as the reply"
     await server.api.async_wait_for("sendMessage", 1)
     (reply,) = replies_to(server.api, 501)
     assert "arrestatiebevel" in reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from prometheus_client import REGISTRY
@@ -118,7 +119,7 @@ async def test_a_10_mb_body_is_refused_unread(server: RunningServer) -> None:
 
 
 async def test_a_chunked_body_over_the_cap_is_cut_off(server: RunningServer) -> None:
-    async def chunks() -> object:
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(40):
             yield b" " * 4096
 

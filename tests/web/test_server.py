@@ -55,7 +55,7 @@ async def test_wrong_or_missing_secret_is_forbidden_and_ignored(
     server = await start_server(article_engine)
     forbidden = updates_counted("forbidden")
     for secret in (None, "", "wrong", SECRET + "x", SECRET[:-1], "ünïcode"):
-        headers = {SECRET_HEADER: secret.encode("utf-8")} if secret is not None else {}
+        headers = {SECRET_HEADER.encode(): secret.encode("utf-8")} if secret is not None else {}
         response = await server.client.post(WEBHOOK_PATH, json=message_update(10, 502, QUESTION), headers=headers)
         assert response.status_code == 403, secret
     assert updates_counted("forbidden") - forbidden == 6

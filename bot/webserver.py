@@ -158,7 +158,7 @@ async def serve(
         await asyncio.sleep(0.05)
     if http.done():
         logger.error("the web server could not start on %s:%s", settings.webhook_listen, settings.webhook_port)
-        return http.result() or 1
+        return 1
     logger.info(
         "listening on %s:%s, webhook path %s", settings.webhook_listen, settings.webhook_port, settings.webhook_path
     )

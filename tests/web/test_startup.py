@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +13,9 @@ import pytest
 
 from bot.web import create_app
 from bot.webserver import problems
+from index import Engine
 from tests.support.botapi import TOKEN
-from tests.web.conftest import web_settings
+from tests.web.conftest import StartServer, web_settings
 
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -66,3 +69,15 @@ def test_create_app_needs_a_secret() -> None:
     assert problems(settings) and "WEBHOOK_SECRET is not set" in problems(settings)[0]
     with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
         create_app(settings, object())  # type: ignore[arg-type]
+
+
+async def test_a_port_in_use_stops_serve_with_status_1(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = await start_server(article_engine, wait=False, webhook_port=taken.getsockname()[1])
+        assert await asyncio.wait_for(server.task, timeout=30) == 1
+    assert any("could not start" in r.getMessage() for r in caplog.records)
+    assert server.api.calls_to("setWebhook") == []

@@ -42,15 +42,16 @@ POINTER = "CURRENT"
 # Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
 # 512-d vectors, one query at a time:
 # - below APPROXIMATE_FROM rows, exact search (IndexFlatIP): ~0.2 µs a row, so ~10 ms at 50k
-#   and ~190 ms at 1M;
-# - from APPROXIMATE_FROM, HNSW: ~0.3-0.6 ms at 100k with recall@3 >= 0.99 against exact;
-# - from IVF_FROM, IVF-Flat: building HNSW over 1M vectors takes ~7 minutes on 2 cores, an
-#   inverted file ~1 minute; it searches 1M in ~2-3 ms at recall@3 >= 0.99 with the settings below.
+#   and ~160-190 ms at 1M;
+# - from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
+#   128 gave only 0.98 there, M=32 with efSearch 256 0.993);
+# - from IVF_FROM, IVF-Flat: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes for
+#   1M), an inverted file under a minute for 1M; it searches 1M in ~3 ms at recall@3 >= 0.99.
 APPROXIMATE_FROM = 50_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
-IVF_FROM = 500_000
+HNSW_NEIGHBOURS = 48
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 256
+IVF_FROM = 200_000
 IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
 IVF_PROBES = 16
 IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)

@@ -1,0 +1,103 @@
+"""Index build throughput: paragraphs per second for synthetic corpora, with peak memory.
+
+Each size is built in a fresh process (``python -m bench.build SIZE``) so its peak resident
+memory (VmHWM) is its own: the whole ``reindex`` path, from reading the corpus folder to the
+published index directory. The baseline is the bare encode of the same sentences with the
+same model: the floor of any build.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import synth
+from bench.common import PROJECT, Row, Section, peak_rss_mb, rss_mb
+
+TARGET_PARAGRAPHS_PER_S = 100.0
+# A 100k-paragraph build takes about a quarter of an hour at the default model's speed, more
+# than the whole benchmark may; ``make bench`` runs up to this size, ``--full`` runs 100k.
+DEFAULT_SIZES = (1_000, 10_000)
+FULL_SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (200,)
+FLOOR_SAMPLE = 1_000
+
+
+def measure(size: int) -> dict[str, Any]:
+    """Build an index over ``size`` synthetic paragraphs in this process; the figures."""
+    from index import Engine, EngineConfig, load_corpus
+    from index.encoders import DEFAULT_MODEL, Encoder
+    from index.store import sentence_rows
+
+    encoder = Encoder.open(DEFAULT_MODEL)
+    loaded_mb = rss_mb()
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        corpus_dir = Path(tmp) / "corpus"
+        synth.write_corpus(corpus_dir, size)
+        engine = Engine(EngineConfig(corpus_dir=corpus_dir, index_dir=Path(tmp) / "index"), encoder)
+        report = engine.reindex()
+        # The floor: encoding the sentences of (up to) the first 1,000 paragraphs alone.
+        sample = load_corpus(corpus_dir).paragraphs[:FLOOR_SAMPLE]
+        texts, _, _ = sentence_rows(sample)
+        started = time.perf_counter()
+        encoder.documents(texts)
+        encode_rate = len(sample) / (time.perf_counter() - started)
+        index_type = type(engine.index.vectors).__name__
+    return {
+        "paragraphs": report.paragraphs,
+        "sentences": report.sentences,
+        "seconds": report.seconds,
+        "encode_paragraphs_per_s": encode_rate,
+        "peak_mb": peak_rss_mb(),
+        "model_loaded_mb": loaded_mb,
+        "vector_index": index_type,
+    }
+
+
+def run(*, quick: bool = False, full: bool = False) -> Section:
+    section = Section("build")
+    sizes = QUICK_SIZES if quick else FULL_SIZES if full else DEFAULT_SIZES
+    points = []
+    for size in sizes:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.build", str(size)],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        rate = result["paragraphs"] / result["seconds"]
+        floor_rate = result["encode_paragraphs_per_s"]
+        points.append({"size": size, **result, "paragraphs_per_s": rate})
+        section.rows.append(
+            Row(
+                "Index build",
+                f"{size:,} paragraphs ({result['sentences']:,} sentences)",
+                "paragraphs/s",
+                rate,
+                None,
+                "encode only",
+                floor_rate,
+                f">= {TARGET_PARAGRAPHS_PER_S:g} paragraphs/s",
+                rate >= TARGET_PARAGRAPHS_PER_S,
+                1,
+                f"{result['seconds']:.1f} s, peak RSS {result['peak_mb']:.0f} MB "
+                f"(model alone {result['model_loaded_mb']:.0f} MB), {result['vector_index']}",
+            )
+        )
+    if not full and not quick:
+        section.skipped = (
+            "100,000 paragraphs: about 15 minutes at this speed; run `python -m bench --only build --full`"
+        )
+    section.series = {"points": points}
+    return section
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]))))

@@ -1,0 +1,51 @@
+"""The engine-level benchmarks run end to end in their quick form and produce the documented results.
+
+No timing is asserted: these are benchmarks, not timed tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from bench import build, latency, report, scale
+from bench.common import Row, Section, machine
+from index.encoders import Encoder
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value >= 0
+
+
+def _check(section: Section) -> None:
+    assert section.rows
+    for row in section.rows:
+        assert isinstance(row, Row)
+        assert row.unit and row.name and _finite(row.median), row
+        assert row.p99 is None or _finite(row.p99)
+        if row.baseline:
+            assert _finite(row.baseline_median) and row.ratio is not None
+
+
+def test_quick_engine_benchmarks_write_table_json_and_plots(encoder: Encoder, tmp_path: Path) -> None:
+    sections = [latency.run(encoder, quick=True), build.run(quick=True), scale.run(encoder, quick=True)]
+    for section in sections:
+        _check(section)
+
+    answer = sections[0].rows[0]
+    assert answer.baseline == "encode floor" and answer.samples >= 34 and answer.met is not None
+    points = sections[2].series["points"]
+    assert [p["vectors"] for p in points] == list(scale.QUICK_SIZES)
+    assert all(0.0 <= p["recall_at_3"] <= 1.0 for p in points)
+
+    text = report.write(sections, machine(), tmp_path, command="python -m bench --quick", seconds=1.0)
+    assert text.count("\n| ") == sum(len(s.rows) for s in sections) + 1  # header + one line a row
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {row["section"] for row in data["rows"]} == {"Answer latency", "Index build", "Search at scale"}
+    for plot in ("latency_vs_corpus.png", "answer_latency.png", "build.png"):
+        assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

@@ -18,6 +18,6 @@ ERRORS = Counter("bot_errors_total", "Errors caught by the error handler.")
 REINDEXES = Counter("bot_reindexes_total", "Index rebuilds, by result: ok or failed.", ["result"])
 UPDATES = Counter(
     "bot_webhook_updates_total",
-    "Webhook requests, by result: accepted, duplicate, forbidden, invalid, too_large.",
+    "Webhook requests, by result: accepted, duplicate, forbidden, invalid, too_large, unavailable.",
     ["result"],
 )

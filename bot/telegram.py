@@ -43,6 +43,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("reindex", "Rebuild the index from the corpus"),
     ("remove", "Remove a document: /remove NAME"),
 ]
+# The update types the handlers use; Telegram is asked for these only (polling and webhook).
+ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 RETRIES_AFTER_FLOOD = 3  # a 429 from Telegram is waited out and retried this many times
 
 
@@ -134,7 +136,7 @@ def run_polling(settings: Settings) -> int:
     application = build_application(settings)
     logger.info("starting long polling against %s", settings.telegram_api_base_url)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     except InvalidToken:
         logger.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 1

@@ -19,18 +19,17 @@ from datetime import timedelta
 from typing import Any
 
 import uvicorn
-from telegram import Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.dedupe import SharedUpdates
 from bot.settings import Settings
+from bot.telegram import ALLOWED_UPDATES
 from bot.web import BODY_SECONDS, HEALTH_PATHS, WebhookState, create_app
 
 logger = logging.getLogger(__name__)
 
 # The update types the bot's handlers use; Telegram sends nothing else.
-ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 SET_WEBHOOK_ATTEMPTS = 5
 # Inside INDEX_DIR, which every worker shares: the update ids taken lately (see bot.dedupe).
 UPDATES_FOLDER = ".webhook-updates"

@@ -65,6 +65,7 @@ class Engine:
         self.store = IndexStore(config.index_dir)
         self._index: StoredIndex | None = None
         self._build_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str, int], Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._checked_at = 0.0
@@ -156,7 +157,15 @@ class Engine:
         now = time.monotonic()
         if not force and now - self._checked_at < self.config.refresh_seconds:
             return False
-        self._checked_at = now
+        if not self._refresh_lock.acquire(blocking=False):
+            return False  # another thread is loading it right now
+        try:
+            self._checked_at = now
+            return self._switch_to_current()
+        finally:
+            self._refresh_lock.release()
+
+    def _switch_to_current(self) -> bool:
         current = self.store.current()
         if current is None or (self._index is not None and current == self._index.version):
             return False

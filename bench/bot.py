@@ -30,7 +30,8 @@ from bench.common import ARTICLE, PROJECT, Row, Section, ms, questions
 SECRET = "bench-secret"
 LATENCY_UPDATES = 100
 LATENCY_SPACING = 0.05  # seconds between updates when measuring latency: 20 a second
-THROUGHPUT = {1: 60, 8: 240, 64: 480}  # senders → updates answered in the measurement
+THROUGHPUT = {1: 90, 8: 240, 64: 480}
+BURST = 40  # senders → updates answered in the measurement
 QUICK_THROUGHPUT = {1: 5, 8: 16}
 
 
@@ -108,6 +109,17 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
 
         throughput = []
         for senders, total in (QUICK_THROUGHPUT if quick else THROUGHPUT).items():
+            # Unmeasured first: python-telegram-bot's rate limiter lets a burst of 30 replies
+            # through at once; what is measured is the steady state after it.
+            warm: list[float] = []
+            budget = [0 if quick else BURST]
+
+            async def drain(budget: list[int] = budget, warm: list[float] = warm) -> None:
+                while budget[0] > 0:
+                    budget[0] -= 1
+                    warm.append(await one())
+
+            await asyncio.gather(*(drain() for _ in range(senders)))
             budget = [total]
             times: list[float] = []
 

@@ -165,6 +165,7 @@ def plots(sections: list[Section], out: Path) -> None:
         ax1.plot(sizes, [p["encode_paragraphs_per_s"] for p in points], "s--", label="encode only")
         ax1.axhline(100, color="red", linestyle="--", linewidth=0.8, label="target 100/s")
         ax1.set_xscale("log")
+        ax1.set_ylim(bottom=0)
         ax1.set_xlabel("paragraphs in the corpus")
         ax1.set_ylabel("paragraphs/s")
         ax2 = ax1.twinx()
@@ -182,7 +183,10 @@ def plots(sections: list[Section], out: Path) -> None:
     if bot and bot.series.get("throughput"):
         points = bot.series["throughput"]
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot([p["senders"] for p in points], [p["updates_per_s"] for p in points], "o-")
+        ax.plot([p["senders"] for p in points], [p["updates_per_s"] for p in points], "o-", label="measured")
+        ax.axhline(30, color="grey", linestyle=":", label="rate limiter: Telegram's ~30 messages/s")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8, loc="lower right")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("concurrent senders")
         ax.set_ylabel("updates answered per second")

@@ -27,6 +27,16 @@ from tests.support.updates import (
 
 UNCOVERED = "What is the weather in Paris tomorrow?"
 
+STICKER = {
+    "file_id": "s",
+    "file_unique_id": "s",
+    "width": 1,
+    "height": 1,
+    "is_animated": False,
+    "is_video": False,
+    "type": "regular",
+}
+
 
 def more_button(call_params: dict[str, object]) -> str:
     markup = call_params["reply_markup"]
@@ -97,16 +107,7 @@ async def test_groups_hear_only_mentions_and_replies_to_the_bot(article_bot: Bot
     (reply,) = await article_bot.replies(text_update(QUESTION, chat_id=GROUP_ID, reply_to_bot=True))
     assert ANSWER_SENTENCE in reply
     # Other kinds of group traffic are not the bot's business either.
-    sticker = {
-        "file_id": "s",
-        "file_unique_id": "s",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-        "type": "regular",
-    }
-    assert await article_bot.send(update(message=message(None, chat_id=GROUP_ID, sticker=sticker))) == []
+    assert await article_bot.send(update(message=message(None, chat_id=GROUP_ID, sticker=STICKER))) == []
     assert await article_bot.send(text_update("/weather", chat_id=GROUP_ID)) == []  # maybe another bot's
     assert await article_bot.send(edited_update(QUESTION, chat_id=GROUP_ID)) == []
 
@@ -152,17 +153,7 @@ async def test_bad_input_gets_a_clear_reply(article_bot: Bot) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        {
-            "sticker": {
-                "file_id": "s",
-                "file_unique_id": "s",
-                "width": 1,
-                "height": 1,
-                "is_animated": False,
-                "is_video": False,
-                "type": "regular",
-            }
-        },
+        {"sticker": STICKER},
         {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}], "caption": QUESTION},
         {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 2}},
         {"location": {"latitude": 52.1, "longitude": 5.1}},

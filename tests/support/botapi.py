@@ -14,6 +14,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,30 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+
+
+def api_result(method: str, params: dict[str, Any], files: dict[str, bytes], message_ids: Iterator[int]) -> Any:
+    """What the Bot API answers to ``method``: the sent message, the file's metadata, or true."""
+    if method == "getMe":
+        return BOT_USER
+    if method in ("sendMessage", "editMessageText", "sendDocument"):
+        chat_id = int(params.get("chat_id", 0))
+        return {
+            "message_id": int(params.get("message_id") or next(message_ids)),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            "text": params.get("text", ""),
+        }
+    if method == "getFile":
+        file_id = str(params.get("file_id"))
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(files.get(file_id, b"")),
+            "file_path": f"documents/{file_id}",
+        }
+    return True
 
 
 def _free_port() -> int:
@@ -202,30 +227,7 @@ class BotApiStub:
             await asyncio.sleep(0.02)
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "getMe":
-            return BOT_USER
-        if method in ("sendMessage", "editMessageText", "sendDocument", "sendChatAction"):
-            if method == "sendChatAction":
-                return True
-            chat_id = params.get("chat_id", 0)
-            message_id = params.get("message_id") or next(self._message_ids)
-            return {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "group"},
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-        if method == "getFile":
-            file_id = str(params.get("file_id"))
-            content = self.files.get(file_id, b"")
-            return {
-                "file_id": file_id,
-                "file_unique_id": file_id,
-                "file_size": len(content),
-                "file_path": f"documents/{file_id}",
-            }
-        return True
+        return api_result(method, params, self.files, self._message_ids)
 
     async def _file(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:

@@ -17,7 +17,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from tests.support.botapi import BOT_USER
+from tests.support.botapi import api_result
 
 
 @dataclass
@@ -93,26 +93,4 @@ class RecordingRequest(BaseRequest):
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "getMe":
-            return BOT_USER
-        if method in ("sendMessage", "editMessageText"):
-            chat_id = int(params.get("chat_id", 0))
-            return {
-                "message_id": int(params.get("message_id") or next(self._message_ids)),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-        if method == "getFile":
-            file_id = str(params.get("file_id"))
-            content = self.files.get(file_id, b"")
-            return {
-                "file_id": file_id,
-                "file_unique_id": file_id,
-                "file_size": len(content),
-                "file_path": f"documents/{file_id}",
-            }
-        if method == "getUpdates":
-            return []
-        return True
+        return api_result(method, params, self.files, self._message_ids)

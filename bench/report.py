@@ -185,7 +185,7 @@ def plots(sections: list[Section], out: Path) -> None:
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.plot([p["senders"] for p in points], [p["updates_per_s"] for p in points], "o-", label="measured")
         ax.axhline(30, color="grey", linestyle=":", label="rate limiter: Telegram's ~30 messages/s")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, max(40.0, 1.2 * max(p["updates_per_s"] for p in points)))
         ax.legend(fontsize=8, loc="lower right")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("concurrent senders")

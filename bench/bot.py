@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.coldstart import QUESTION, _env, _wait_ready, _wall
-from bench.common import ARTICLE, PROJECT, Row, Section, ms, questions
+from bench.coldstart import QUESTION, WEBHOOK_SECRET, _env, _wait_ready, _wall, webhook_server
+from bench.common import ARTICLE, Row, Section, ms, questions
 
-SECRET = "bench-secret"
+SECRET = WEBHOOK_SECRET
 LATENCY_UPDATES = 100
 LATENCY_SPACING = 0.05  # seconds between updates when measuring latency: 20 a second
 THROUGHPUT = {1: 90, 8: 240, 64: 480}
@@ -147,7 +146,7 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
 
 
 def run(*, quick: bool = False) -> Section:
-    from tests.support.botapi import TOKEN, BotApiStub, _free_port
+    from tests.support.botapi import BotApiStub
 
     section = Section("bot")
     python = sys.executable
@@ -157,31 +156,10 @@ def run(*, quick: bool = False) -> Section:
         (corpus / ARTICLE.name).write_bytes(ARTICLE.read_bytes())
         index = Path(tmp) / "index"
         _wall([python, "-m", "bot", "ask", "--json", QUESTION], _env(index, corpus))  # build the index
-        port = _free_port()
-        env = _env(
-            index,
-            corpus,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=api.base_url,
-            WEBHOOK_SECRET=SECRET,
-            WEBHOOK_URL="https://example.test/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-        )
-        process = subprocess.Popen(
-            [python, "-m", "bot", "serve"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
+        with webhook_server(index, corpus, api.base_url) as (process, port):
             base = f"http://127.0.0.1:{port}"
             _wait_ready(f"{base}/readyz", process, time.perf_counter() + 120)
             result = asyncio.run(_measure(api, f"{base}/hook", f"{base}/healthz", quick))
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     p50, p99 = ms(result["latency"])
     floor50, floor99 = ms(result["floor"])
     section.rows += [

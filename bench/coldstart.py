@@ -8,6 +8,7 @@ sentence-transformers, which is what answering cost before the default model ski
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import ARTICLE, PROJECT, Row, Section, percentile, rss_mb
@@ -128,9 +130,42 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], deadline: float) -> 
     raise RuntimeError(f"{url} was not ready in time")
 
 
+WEBHOOK_SECRET = "bench-secret"
+
+
+@contextlib.contextmanager
+def webhook_server(index: Path, corpus: Path, api_base_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``python -m bot serve`` in webhook mode on a free loopback port, against ``api_base_url``."""
+    from tests.support.botapi import TOKEN, _free_port
+
+    port = _free_port()
+    env = _env(
+        index,
+        corpus,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=api_base_url,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WEBHOOK_URL="https://example.test/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def server(runs: int) -> Section:
     """``python -m bot serve`` as a webhook against a stub Bot API: time to /readyz 200, idle RSS."""
-    from tests.support.botapi import TOKEN, BotApiStub, _free_port
+    from tests.support.botapi import BotApiStub
 
     section = Section("coldstart-server")
     python = sys.executable
@@ -141,33 +176,12 @@ def server(runs: int) -> Section:
         (corpus / ARTICLE.name).write_bytes(ARTICLE.read_bytes())
         _wall([python, "-m", "bot", "ask", "--json", QUESTION], _env(Path(tmp) / "index", corpus))
         for _ in range(runs):
-            port = _free_port()
-            env = _env(
-                Path(tmp) / "index",
-                corpus,
-                TELEGRAM_BOT_TOKEN=TOKEN,
-                TELEGRAM_API_BASE_URL=api.base_url,
-                WEBHOOK_SECRET="bench-secret",
-                WEBHOOK_URL="https://example.test/hook",
-                WEBHOOK_LISTEN="127.0.0.1",
-                WEBHOOK_PORT=str(port),
-            )
             started = time.perf_counter()
-            process = subprocess.Popen(
-                [python, "-m", "bot", "serve"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-            try:
+            with webhook_server(Path(tmp) / "index", corpus, api.base_url) as (process, port):
                 _wait_ready(f"http://127.0.0.1:{port}/readyz", process, started + 120)
                 readies.append(time.perf_counter() - started)
                 time.sleep(1.0)
                 idle.append(rss_mb(process.pid))
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
     median = percentile(readies, 50)
     rss = percentile(idle, 50)
     section.rows += [

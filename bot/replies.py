@@ -140,14 +140,7 @@ def help_message(documents: Sequence[Document], examples: Sequence[str], lang: L
 def sources_messages(documents: Sequence[Document], lang: Language) -> list[str]:
     """The /sources reply: every indexed document with its file name and size."""
     lines = [
-        text(
-            lang,
-            "sources_line",
-            title=escape(d.title),
-            date=f" ({escape(d.date)})" if d.date else "",
-            name=escape(d.name),
-            paragraphs=len(d.paragraphs),
-        )
+        text(lang, "sources_line", document=document_line(d), name=escape(d.name), paragraphs=len(d.paragraphs))
         for d in documents
     ]
     return pack([text(lang, "sources_title"), *(lines or [text(lang, "no_documents")])], separator="\n")

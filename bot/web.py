@@ -27,6 +27,7 @@ from telegram.ext import Application
 from bot.dedupe import RecentUpdates
 from bot.metrics import UPDATES
 from bot.settings import Settings
+from bot.state import ENGINE
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class WebhookState:
     @property
     def engine(self) -> Any:
         """The engine the bot opened in ``post_init``, or None before that."""
-        return self.application.bot_data.get("engine")
+        return self.application.bot_data.get(ENGINE)
 
     def not_ready(self) -> list[str]:
         """Why the bot cannot answer yet (empty when it can)."""

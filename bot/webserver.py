@@ -24,12 +24,12 @@ from telegram.ext import Application
 
 from bot.dedupe import SharedUpdates
 from bot.settings import Settings
+from bot.state import ENGINE
 from bot.telegram import ALLOWED_UPDATES
 from bot.web import BODY_SECONDS, HEALTH_PATHS, WebhookState, create_app
 
 logger = logging.getLogger(__name__)
 
-# The update types the bot's handlers use; Telegram sends nothing else.
 SET_WEBHOOK_ATTEMPTS = 5
 # Inside INDEX_DIR, which every worker shares: the update ids taken lately (see bot.dedupe).
 UPDATES_FOLDER = ".webhook-updates"
@@ -98,7 +98,7 @@ async def refresh_index(application: AnyApplication, seconds: float) -> None:
     """Check for an index another worker published, so an idle worker switches too."""
     while True:
         await asyncio.sleep(seconds)
-        engine = application.bot_data.get("engine")
+        engine = application.bot_data.get(ENGINE)
         if engine is None:
             continue
         try:

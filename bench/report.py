@@ -84,6 +84,12 @@ def plots(sections: list[Section], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def _save(fig: Any, path: Path) -> None:
+        """Lay out one figure, write it as PNG and free it."""
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
     by_name = {s.name: s for s in sections}
 
     scale = by_name.get("scale")
@@ -131,9 +137,7 @@ def plots(sections: list[Section], out: Path) -> None:
         ax.set_title("Dense search latency against corpus size (2 cores)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-        fig.tight_layout()
-        fig.savefig(out / "latency_vs_corpus.png", dpi=110)
-        plt.close(fig)
+        _save(fig, out / "latency_vs_corpus.png")
 
     latency = by_name.get("latency")
     if latency and latency.series.get("answer_ms"):
@@ -152,9 +156,7 @@ def plots(sections: list[Section], out: Path) -> None:
         ax.set_title("Answer latency on the article: distribution")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "answer_latency.png", dpi=110)
-        plt.close(fig)
+        _save(fig, out / "answer_latency.png")
 
     build = by_name.get("build")
     if build and build.series.get("points"):
@@ -175,9 +177,7 @@ def plots(sections: list[Section], out: Path) -> None:
         ax2.legend(fontsize=8, loc="lower right")
         ax1.set_title("Index build throughput, default model")
         ax1.grid(True, alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "build.png", dpi=110)
-        plt.close(fig)
+        _save(fig, out / "build.png")
 
     bot = by_name.get("bot")
     if bot and bot.series.get("throughput"):
@@ -192,6 +192,4 @@ def plots(sections: list[Section], out: Path) -> None:
         ax.set_ylabel("updates answered per second")
         ax.set_title("Webhook throughput (stub Bot API on loopback)")
         ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "webhook_throughput.png", dpi=110)
-        plt.close(fig)
+        _save(fig, out / "webhook_throughput.png")

@@ -28,6 +28,19 @@ async def send_burst(server: RunningServer, first_update: int, chats: range) -> 
     assert [r.status_code for r in responses] == [200] * len(chats)
 
 
+def delivered(server: RunningServer) -> set[int]:
+    """Chats that a sendMessage reached (answered 200 by the stub)."""
+    return {int(c.params["chat_id"]) for c in server.api.calls_to("sendMessage") if c.status == 200}
+
+
+async def wait_delivered(server: RunningServer, chats: range, attempts: int) -> None:
+    """Poll until every chat in ``chats`` got a message through, or ``attempts`` polls have passed."""
+    for _ in range(attempts):
+        if set(chats) <= delivered(server):
+            return
+        await asyncio.sleep(0.05)
+
+
 async def assert_recovered(server: RunningServer, update_id: int, chat_id: int) -> None:
     """After the faults: ready, and a new question gets its answer."""
     assert (await server.client.get("/readyz")).status_code == 200
@@ -48,11 +61,7 @@ async def test_429_with_retry_after_is_waited_out_and_retried(
     server.api.fail(Fault("sendMessage", retry_after=1, times=3))
     chats = range(800, 810)
     await send_burst(server, 1, chats)
-    for _ in range(400):
-        delivered = {int(c.params["chat_id"]) for c in server.api.calls_to("sendMessage") if c.status == 200}
-        if set(chats) <= delivered:
-            break
-        await asyncio.sleep(0.05)
+    await wait_delivered(server, chats, 400)
     ok = [c for c in server.api.calls_to("sendMessage") if c.status == 200]
     assert sorted(int(c.params["chat_id"]) for c in ok) == list(chats)  # each answered, once
     assert all("Lvova-Belova" in str(c.params["text"]) for c in ok)
@@ -71,12 +80,8 @@ async def test_server_errors_are_logged_and_the_bot_carries_on(
     with caplog.at_level(logging.WARNING):
         await send_burst(server, 1, chats)
         # Every chat ends with a delivered message: its answer, or the apology when the answer failed.
-        for _ in range(300):
-            delivered = {int(c.params["chat_id"]) for c in server.api.calls_to("sendMessage") if c.status == 200}
-            if set(chats) <= delivered:
-                break
-            await asyncio.sleep(0.05)
-    assert {int(c.params["chat_id"]) for c in server.api.calls_to("sendMessage") if c.status == 200} >= set(chats)
+        await wait_delivered(server, chats, 300)
+    assert delivered(server) >= set(chats)
     assert errors_counted() - errors >= 1
     assert any("error while handling an update" in r.getMessage() for r in caplog.records)
     await assert_recovered(server, 100, 831)

@@ -70,12 +70,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def reindex(settings: Settings) -> int:
-    from index import Engine
-    from index.encoders import Encoder, load_model
-
-    config = settings.engine_config()
-    model = load_model(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
-    engine = Engine(config, Encoder(model, config.model))
+    engine = Engine.with_model(settings.engine_config())
     report = engine.reindex(progress=sys.stderr.isatty())
     for name, why in report.skipped.items():
         print(f"skipped {name}: {why}", file=sys.stderr)

@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,16 +77,20 @@ class Engine:
         index files, which are read meanwhile.
         """
         with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
-            loading = pool.submit(
-                Encoder.open, config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt
-            )
+            loading = pool.submit(cls.with_model, config)
             try:
                 stored: StoredIndex | None = IndexStore(config.index_dir).load()
             except IndexFileError:
                 stored = None  # load() below finds out again, and rebuilds
-            engine = cls(config, loading.result())
+            engine = loading.result()
         engine.load(build=build, progress=progress, preloaded=stored)
         return engine
+
+    @classmethod
+    def with_model(cls, config: EngineConfig) -> Engine:
+        """An engine with ``config``'s model loaded and no index loaded yet (see ``Encoder.open``)."""
+        encoder = Encoder.open(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
+        return cls(config, encoder)
 
     # -- the index ------------------------------------------------------------------
 
@@ -117,13 +120,15 @@ class Engine:
         is missing, unreadable or stale."""
         reason: str | None
         index: StoredIndex | None
+        corpus: Corpus | None = None
         try:
             index = preloaded or self.store.load()
         except IndexFileError as exc:
             index, reason = None, str(exc)
         else:
             try:
-                reason = self.stale_reason(index, load_corpus(self.config.corpus_dir) if build else None)
+                corpus = load_corpus(self.config.corpus_dir) if build else None
+                reason = self.stale_reason(index, corpus)
             except CorpusError as exc:
                 reason = str(exc)
         if reason is None and index is not None:
@@ -133,7 +138,7 @@ class Engine:
             raise IndexFileError(f"{reason}; run `python -m bot reindex`")
         logger.warning("rebuilding the index: %s", reason)
         try:
-            self.reindex(progress=progress)
+            self.reindex(progress=progress, corpus=corpus)
         except CorpusError as exc:
             if index is None or self.stale_reason(index) is not None:
                 raise
@@ -208,8 +213,9 @@ class Engine:
             lexical=LexicalIndex.build(texts),
         )
 
-    def reindex(self, *, progress: bool = False, on_done: Callable[[BuildReport], None] | None = None) -> BuildReport:
-        """Rebuild from the corpus folder and swap the new index in; the old one serves until then.
+    def reindex(self, *, progress: bool = False, corpus: Corpus | None = None) -> BuildReport:
+        """Rebuild from the corpus folder (or ``corpus``, read from it already) and swap the new
+        index in; the old one serves until then.
 
         Raises ReindexBusy when a rebuild is already running, CorpusError when the corpus has
         nothing to index (the old index keeps serving).
@@ -218,7 +224,7 @@ class Engine:
             raise ReindexBusy("a rebuild is already running")
         try:
             started = time.perf_counter()
-            corpus = load_corpus(self.config.corpus_dir)
+            corpus = corpus or load_corpus(self.config.corpus_dir)
             index = self.build(corpus, progress=progress)
             version = self.store.publish(index)
             self._serve(index)
@@ -233,8 +239,6 @@ class Engine:
         finally:
             self._build_lock.release()
         logger.info("built index %s in %.1fs", version, report.seconds)
-        if on_done:
-            on_done(report)
         return report
 
     @property

@@ -3,11 +3,12 @@
 from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpus
 from index.encoders import DEFAULT_MODEL, ModelError
 from index.engine import BuildReport, Engine, EngineConfig, QuestionError, ReindexBusy
-from index.search import Answer, Passage
+from index.search import OUTCOMES, Answer, Outcome, Passage
 from index.store import IndexFileError
 
 __all__ = [
     "DEFAULT_MODEL",
+    "OUTCOMES",
     "Answer",
     "BuildReport",
     "Corpus",
@@ -17,6 +18,7 @@ __all__ = [
     "EngineConfig",
     "IndexFileError",
     "ModelError",
+    "Outcome",
     "Paragraph",
     "Passage",
     "QuestionError",

@@ -13,7 +13,7 @@ from pathlib import Path
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
-from index.search import Answer, rank
+from index.search import Answer, Outcome, Passage, rank
 from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class EngineConfig:
     document_prompt: str = ""
     top_k: int = 3
     min_relevance: float = 2.0
+    answer_relevance: float = 3.0
     max_question_chars: int = 1000
     refresh_seconds: float = 2.0
     cache_size: int = 1024
@@ -262,6 +263,12 @@ class Engine:
             )
         return question
 
+    def _outcome(self, passages: list[Passage]) -> Outcome:
+        """Refused without passages; hedged when even the best one is below ``answer_relevance``."""
+        if not passages:
+            return "refused"
+        return "answered" if passages[0].relevance >= self.config.answer_relevance else "hedged"
+
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
         question = self.check_question(question)
@@ -276,7 +283,7 @@ class Engine:
                 return cached
         query = self.encoder.queries([question])[0]
         passages = rank(index, query, index.lexical.scores(question), k=k, min_relevance=self.config.min_relevance)
-        answer = Answer(question=question, answered=bool(passages), passages=tuple(passages))
+        answer = Answer(question=question, passages=tuple(passages), outcome=self._outcome(passages))
         with self._cache_lock:
             self._cache[key] = answer
             while len(self._cache) > self.config.cache_size:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -41,23 +41,44 @@ class Passage:
     relevance: float = field(default=0.0, compare=False)
 
 
+# How sure the engine is that the corpus answers a question:
+# - "answered": the passages answer it;
+# - "hedged": the passages are related but do not clearly answer it ("the article does not
+#   answer this directly; the closest passages:");
+# - "refused": the corpus does not cover it; no passages.
+Outcome = Literal["answered", "hedged", "refused"]
+OUTCOMES: tuple[Outcome, ...] = ("answered", "hedged", "refused")
+
+
 @dataclass(frozen=True)
 class Answer:
-    """The passages that answer a question, best first; ``answered`` is False when none does."""
+    """The passages for a question, best first, and whether they answer it (``outcome``).
+
+    ``answered`` is True when there are passages at all, hedged or not.
+    """
 
     question: str
-    answered: bool
     passages: tuple[Passage, ...]
+    outcome: Outcome
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome != "refused"
+
+    @property
+    def hedged(self) -> bool:
+        return self.outcome == "hedged"
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI's JSON shape: question, answered and passages (text, score, source, paragraph, sentence)."""
+        """The CLI's JSON shape: question, answered, outcome and passages (text, score, source,
+        paragraph, sentence)."""
         passages = []
         for passage in self.passages:
             item = asdict(passage)
             item.pop("relevance")
             item["score"] = round(passage.score, 4)
             passages.append(item)
-        return {"question": self.question, "answered": self.answered, "passages": passages}
+        return {"question": self.question, "answered": self.answered, "outcome": self.outcome, "passages": passages}
 
 
 @contextmanager

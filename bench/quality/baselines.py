@@ -1,0 +1,78 @@
+"""The two baselines the engine must beat, over whole paragraphs: BM25 alone and the dense model alone.
+
+They rank every paragraph and never refuse, so only their ranking figures mean anything. Both
+use the engine's own pieces (its tokenizer, its encoder), so a difference comes from how the
+engine combines them, not from different ingredients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import bm25s
+import numpy as np
+
+from bench.quality.data import Question
+from bench.quality.scoring import Result, rank_of_gold
+from index import Paragraph
+from index.lexical import tokenize
+
+BM25 = "bm25"
+DENSE = "dense"
+
+
+class TextEncoder(Protocol):
+    """The engine's encoder as the dense baseline uses it: unit float32 rows."""
+
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+    def documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+def bm25_scores(paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
+    """BM25 (``bm25s``, the engine's tokenizer) of every question (rows) against every paragraph."""
+    model = bm25s.BM25()
+    model.index([tokenize(text) for text in paragraphs], show_progress=False)
+    vocabulary = model.vocab_dict
+    scores = np.zeros((len(questions), len(paragraphs)), dtype=np.float32)
+    for row, question in enumerate(questions):
+        tokens = [token for token in tokenize(question) if token in vocabulary]
+        if tokens:
+            scores[row] = model.get_scores(tokens)
+    return scores
+
+
+def dense_scores(encoder: TextEncoder, paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
+    """Cosine of every question (rows) with every whole paragraph, one vector per paragraph."""
+    passages = encoder.documents(list(paragraphs))
+    queries = encoder.queries(list(questions))
+    return np.asarray(queries @ passages.T, dtype=np.float32)
+
+
+def ranked_results(
+    method: str, questions: Sequence[Question], paragraphs: Sequence[Paragraph], scores: np.ndarray
+) -> list[Result]:
+    """A Result per answerable question from its row of ``scores`` over ``paragraphs``."""
+    if scores.shape != (len(questions), len(paragraphs)):
+        raise ValueError(f"scores of shape {scores.shape} for {len(questions)} questions, {len(paragraphs)} paragraphs")
+    results = []
+    for question, row in zip(questions, scores, strict=True):
+        gold = question.gold
+        if gold is None:
+            raise ValueError("baselines rank answerable questions only")
+        mask = np.array([gold.matches(p.source, p.number, p.text) for p in paragraphs], dtype=bool)
+        results.append(Result(question, method, rank_of_gold(row, mask)))
+    return results
+
+
+def baselines(encoder: TextEncoder, paragraphs: Sequence[Paragraph], questions: Sequence[Question]) -> list[Result]:
+    """BM25 and dense results for the answerable ``questions`` over ``paragraphs``."""
+    answerable = [q for q in questions if q.kind == "answerable"]
+    if not answerable:
+        return []
+    texts = [p.text for p in paragraphs]
+    asked = [q.text for q in answerable]
+    return [
+        *ranked_results(BM25, answerable, paragraphs, bm25_scores(texts, asked)),
+        *ranked_results(DENSE, answerable, paragraphs, dense_scores(encoder, texts, asked)),
+    ]

@@ -1,0 +1,154 @@
+"""Markdown tables (printed, and written to quality.md) and the JSON of every figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from bench.quality.scoring import HALF_NAMES, Breakdown, Figures, Tables
+from bench.quality.targets import MAX_GAP, Check, Gap
+
+TITLES = {
+    "qa_dev": "qa_dev: the article, first dev set",
+    "qa_dev_v2": "qa_dev_v2: the article, varied users",
+    "squad": "squad: SQuAD 2.0 dev as its own corpus (impossible questions = near-topic)",
+    "squad-vs-article": "squad-vs-article: all SQuAD questions against the article (off-topic)",
+}
+
+# (heading, Figures field, is a count)
+COLUMNS = (
+    ("answerable", "answerable", True),
+    ("recall@1", "recall_at_1", False),
+    ("recall@3", "recall_at_3", False),
+    ("MRR@3", "mrr", False),
+    ("answerable refused", "answerable_refused", False),
+    ("answerable hedged", "answerable_hedged", False),
+    ("off-topic", "off_topic", True),
+    ("off-topic refused", "off_topic_refused", False),
+    ("near-topic", "near_topic", True),
+    ("near-topic hedged or refused", "near_topic_hedged_or_refused", False),
+)
+
+
+def _cell(value: float | int | None, count: bool) -> str:
+    if value is None or (count and value == 0):
+        return "-"
+    return str(value) if count else f"{value:.3f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> str:
+    align = ["---" if i < numeric_from else "--:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def set_table(methods: dict[str, dict[str, Figures]]) -> str:
+    """Rows method x half, a column per figure that some row has."""
+    used = [
+        column
+        for column in COLUMNS
+        if any(_cell(getattr(f, column[1]), column[2]) != "-" for halves in methods.values() for f in halves.values())
+    ]
+    rows = [
+        [method, half, *(_cell(getattr(halves[half], field), count) for _, field, count in used)]
+        for method, halves in methods.items()
+        for half in HALF_NAMES
+    ]
+    return _table(["method", "half", *(heading for heading, _, _ in used)], rows, 2)
+
+
+def _groups(methods: dict[str, dict[str, dict[str, Figures]]]) -> list[str]:
+    return sorted({g for halves in methods.values() for per_group in halves.values() for g in per_group})
+
+
+def breakdown_table(methods: dict[str, dict[str, dict[str, Figures]]], heading: str) -> str:
+    """Rows group x half, recall@1 and @3 of every method side by side."""
+    groups = _groups(methods)
+    header = [heading, "half", "questions"]
+    for method in methods:
+        header += [f"{method} recall@1", f"{method} recall@3"]
+    rows = []
+    for group in groups:
+        for half in HALF_NAMES:
+            figures = [halves[half].get(group) for halves in methods.values()]
+            count = next((f.answerable for f in figures if f is not None), 0)
+            row = [group, half, str(count)]
+            for f in figures:
+                row += [_cell(f.recall_at_1 if f else None, False), _cell(f.recall_at_3 if f else None, False)]
+            rows.append(row)
+    return _table(header, rows, 2)
+
+
+def gap_table(found: Sequence[Gap]) -> str:
+    rows = [
+        [g.set, g.figure, f"{g.tune:.3f}", f"{g.check:.3f}", f"{g.difference:+.3f}", "!" if g.flagged else ""]
+        for g in found
+    ]
+    return _table(["set", "figure (engine)", "tune", "check", "tune - check", f"> {MAX_GAP:g}"], rows, 2)
+
+
+def targets_block(checks: Sequence[Check]) -> str:
+    rows = [[c.status, c.target, c.message] for c in checks]
+    met = sum(c.passed is True for c in checks)
+    failed = sum(c.passed is False for c in checks)
+    summary = f"{met} of {len(checks)} targets met, {failed} failed"
+    skipped = len(checks) - met - failed
+    if skipped:
+        summary += f", {skipped} not measured"
+    return _table(["status", "target (check half)", "measured"], rows, 3) + f"\n\n{summary}."
+
+
+def render(
+    tables: Tables,
+    languages: Breakdown,
+    styles: Breakdown,
+    found_gaps: Sequence[Gap],
+    checks: Sequence[Check],
+    *,
+    preamble: Sequence[str],
+    seconds: float,
+) -> str:
+    """The whole report as Markdown."""
+    parts = ["# Answer quality", "", *preamble, ""]
+    for set_name, methods in tables.items():
+        parts += [f"## {TITLES.get(set_name, set_name)}", "", set_table(methods), ""]
+        if len(_groups(languages.get(set_name, {}))) > 1:
+            parts += [f"{set_name}, answerable, per language:", "", breakdown_table(languages[set_name], "lang"), ""]
+        if set_name == "qa_dev_v2" and len(_groups(styles.get(set_name, {}))) > 1:
+            parts += [f"{set_name}, answerable, per style:", "", breakdown_table(styles[set_name], "style"), ""]
+    parts += ["## Tune against check (engine)", "", gap_table(found_gaps), ""]
+    parts += ["## Targets", "", targets_block(checks), "", f"Wall time: {seconds:.1f} s."]
+    return "\n".join(parts) + "\n"
+
+
+def to_json(
+    tables: Tables,
+    languages: Breakdown,
+    styles: Breakdown,
+    found_gaps: Sequence[Gap],
+    checks: Sequence[Check],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Every figure as plain JSON data."""
+    return {
+        **extra,
+        "sets": {
+            s: {m: {h: asdict(f) for h, f in halves.items()} for m, halves in ms.items()} for s, ms in tables.items()
+        },
+        "by_language": _breakdown_json(languages),
+        "by_style": _breakdown_json(styles),
+        "gaps": [{**asdict(g), "difference": g.difference, "flagged": g.flagged} for g in found_gaps],
+        "targets": [{**asdict(c), "status": c.status} for c in checks],
+    }
+
+
+def _breakdown_json(breakdown: Breakdown) -> dict[str, Any]:
+    return {
+        s: {
+            m: {h: {g: asdict(f) for g, f in groups.items()} for h, groups in halves.items()}
+            for m, halves in ms.items()
+        }
+        for s, ms in breakdown.items()
+    }

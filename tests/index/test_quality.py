@@ -1,69 +1,68 @@
-"""Retrieval quality on the dev questions: recall@1, recall@3, MRR and refusals, printed and checked.
+"""Answer quality on the eval sets (``tests/data/eval``): every target of ``bench.quality``, on the check halves.
 
-A question counts as found at rank r when the r-th returned passage contains one of its gold
-fragments. Targets: recall@1 >= 0.90 overall and >= 0.85 per language, recall@3 >= 0.97,
-every unanswerable question refused, at most one answerable question refused.
+The engines are built once per session, the article (``article_engine``) and the three SQuAD
+articles as a corpus of their own, and every question is asked once through ``Engine.ask``.
+Each target is its own test, so one miss does not hide another; a failure names the figure, its
+value and how far it is from the target. ``python -m bench.quality`` prints the same tables.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from index import Engine
+from bench.quality import data
+from bench.quality.data import EVAL_DIR, FILES, PROJECT
+from bench.quality.report import render
+from bench.quality.run import Evaluation, evaluate, load_sets, measure
+from bench.quality.targets import TARGETS, Target, check
+from index import Engine, EngineConfig
+from index.encoders import Encoder
 
-DEV = Path(__file__).resolve().parent.parent / "data" / "qa_dev.json"
-
-
-def evaluate(engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
-    """Figures for ``engine`` on ``data`` (the qa_dev.json shape)."""
-    per_language: dict[str, dict[str, float]] = {}
-    rows = []
-    for item in data["answerable"]:
-        answer = engine.ask(item["q"], k=3)
-        rank = next(
-            (i for i, p in enumerate(answer.passages, 1) if any(g in p.text for g in item["gold"])),
-            None,
-        )
-        rows.append((item["lang"], rank, answer.answered))
-    for language in [*sorted({lang for lang, _, _ in rows}), "all"]:
-        mine = [r for r in rows if language in ("all", r[0])]
-        per_language[language] = {
-            "questions": len(mine),
-            "recall@1": sum(rank == 1 for _, rank, _ in mine) / len(mine),
-            "recall@3": sum(rank is not None for _, rank, _ in mine) / len(mine),
-            "mrr": sum(1 / rank for _, rank, _ in mine if rank) / len(mine),
-        }
-    refused = sum(not engine.ask(item["q"]).answered for item in data["unanswerable"])
-    return {
-        "languages": per_language,
-        "unanswerable_refused": refused,
-        "unanswerable": len(data["unanswerable"]),
-        "answerable_refused": sum(not answered for _, _, answered in rows),
-    }
+pytestmark = pytest.mark.quality
 
 
-def _table(figures: dict[str, Any]) -> str:
-    lines = ["", "language  questions  recall@1  recall@3  MRR"]
-    for language, f in figures["languages"].items():
-        lines.append(f"{language:8s}  {f['questions']:9d}  {f['recall@1']:8.2f}  {f['recall@3']:8.2f}  {f['mrr']:.2f}")
-    lines.append(f"unanswerable refused: {figures['unanswerable_refused']}/{figures['unanswerable']}")
-    lines.append(f"answerable wrongly refused: {figures['answerable_refused']}")
-    return "\n".join(lines)
+@pytest.fixture(scope="session")
+def squad_engine(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Engine:
+    """An engine over the SQuAD articles, one document each, checked paragraph for paragraph."""
+    root = tmp_path_factory.mktemp("squad")
+    expected = data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "corpus")
+    engine = Engine(EngineConfig(corpus_dir=root / "corpus", index_dir=root / "index"), encoder)
+    engine.load()
+    data.check_corpus(engine.sources(), expected)
+    return engine
 
 
-@pytest.mark.quality
-def test_dev_questions_meet_the_quality_targets(article_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    figures = evaluate(article_engine, json.loads(DEV.read_text("utf-8")))
+@pytest.fixture(scope="session")
+def evaluation(article_engine: Engine, squad_engine: Engine) -> Evaluation:
+    """Every set asked once; the figures, the target checks and the index/ leak check."""
+    sets = load_sets()
+    results, _ = measure(article_engine, squad_engine, sets)
+    questions = [q for qs in sets.values() for q in qs]
+    return evaluate(results, data.find_leaks(questions, PROJECT / "index"))
+
+
+def test_quality_tables(evaluation: Evaluation, capsys: pytest.CaptureFixture[str]) -> None:
+    parts = (evaluation.tables, evaluation.languages, evaluation.styles, evaluation.gaps, evaluation.checks)
     with capsys.disabled():
-        print(_table(figures))
-    overall = figures["languages"].pop("all")
-    assert overall["recall@1"] >= 0.90
-    assert overall["recall@3"] >= 0.97
-    for language, f in figures["languages"].items():
-        assert f["recall@1"] >= 0.85, language
-    assert figures["unanswerable_refused"] == figures["unanswerable"]
-    assert figures["answerable_refused"] <= 1
+        print("\n" + render(*parts, preamble=["(tests/index/test_quality.py)"], seconds=0.0))
+    assert {"qa_dev", "qa_dev_v2", "squad", "squad-vs-article"} <= set(evaluation.tables)
+    counts = {name: methods["engine"]["all"] for name, methods in evaluation.tables.items()}
+    assert (counts["qa_dev"].answerable, counts["qa_dev"].off_topic) == (28, 6)
+    assert (counts["qa_dev_v2"].answerable, counts["qa_dev_v2"].off_topic, counts["qa_dev_v2"].near_topic) == (
+        120,
+        80,
+        30,
+    )
+    assert (counts["squad"].answerable, counts["squad"].near_topic) == (473, 477)
+    assert counts["squad-vs-article"].off_topic == 950
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.name)
+def test_target_on_the_check_half(target: Target, evaluation: Evaluation) -> None:
+    result = check(target, evaluation.tables, evaluation.languages)
+    if result.passed is not True:  # False, or None: a figure that was not measured is no pass
+        pytest.fail(result.summary, pytrace=False)
+
+
+def test_no_eval_question_is_copied_into_index(evaluation: Evaluation) -> None:
+    assert not evaluation.leaks, f"eval questions found in index/: {evaluation.leaks}"

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-tools lint bench clean
+.PHONY: setup run test test-tools lint bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ lint: setup
 # table, results.json and plots go to bench/results/ (see README, "Performance").
 bench: setup
 	$(PY) -m bench
+
+# Answer quality on the held-out question sets in tests/data/eval, beside BM25 and dense
+# baselines, tune and check halves, targets: under a minute; bench/results/quality.md and .json.
+eval: setup
+	$(PY) -m bench.quality
 
 clean:
 	rm -rf $(VENV) data

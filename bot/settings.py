@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index import DEFAULT_MODEL, EngineConfig
@@ -20,6 +21,13 @@ DEFAULT_EXAMPLES = (
     "Waarom verslechteren de banden tussen Armenië en Rusland?",
     "Hoe reageert het Kremlin op de aansluiting bij het Strafhof?",
 )
+
+
+def _engine_default(name: str) -> float:
+    """The engine's own default for a relevance bar, so the settings follow its calibration."""
+    default = next(f.default for f in dataclasses.fields(EngineConfig) if f.name == name)
+    assert isinstance(default, int | float), name
+    return float(default)
 
 
 class SettingsError(Exception):
@@ -42,7 +50,8 @@ class Settings(BaseSettings):
     query_prompt: str = ""
     document_prompt: str = ""
     top_k: int = Field(default=3, ge=1, le=10)
-    min_relevance: float = 2.0
+    min_relevance: float = Field(default=_engine_default("min_relevance"), allow_inf_nan=False)
+    answer_relevance: float = Field(default=_engine_default("answer_relevance"), allow_inf_nan=False)
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
 
@@ -95,6 +104,21 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("min_relevance", "answer_relevance", mode="before")
+    @classmethod
+    def _blank_is_engine_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return _engine_default(str(info.field_name))
+        return value
+
+    @field_validator("answer_relevance")
+    @classmethod
+    def _not_below_min_relevance(cls, value: float, info: ValidationInfo) -> float:
+        floor = info.data.get("min_relevance")  # absent when MIN_RELEVANCE itself is malformed
+        if floor is not None and value < floor:
+            raise ValueError(f"must be at least MIN_RELEVANCE ({floor:g}), is {value:g}")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -116,6 +140,7 @@ class Settings(BaseSettings):
             document_prompt=self.document_prompt,
             top_k=self.top_k,
             min_relevance=self.min_relevance,
+            answer_relevance=self.answer_relevance,
             max_question_chars=self.max_question_chars,
             refresh_seconds=self.index_refresh_seconds,
         )

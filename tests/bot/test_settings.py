@@ -1,0 +1,49 @@
+"""Settings that shape answers: the relevance bars follow the engine and are checked against each other."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from index import EngineConfig
+
+ENGINE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(EngineConfig)}
+
+
+@pytest.fixture(autouse=True)
+def _no_relevance_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MIN_RELEVANCE", raising=False)
+    monkeypatch.delenv("ANSWER_RELEVANCE", raising=False)
+
+
+@pytest.mark.parametrize("value", [None, "", " "], ids=["unset", "empty", "blank"])
+def test_unset_or_blank_relevance_bars_are_the_engines_calibrated_ones(
+    monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("MIN_RELEVANCE", value)
+        monkeypatch.setenv("ANSWER_RELEVANCE", value)
+    config = load_settings(_env_file=None).engine_config()
+    assert config.min_relevance == ENGINE_DEFAULTS["min_relevance"]
+    assert config.answer_relevance == ENGINE_DEFAULTS["answer_relevance"]
+
+
+def test_the_answer_bar_reaches_the_engine_and_may_equal_the_passage_bar() -> None:
+    config = load_settings(_env_file=None, min_relevance=1.5, answer_relevance=1.5).engine_config()
+    assert (config.min_relevance, config.answer_relevance) == (1.5, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"min_relevance": 5, "answer_relevance": 4}, "setting ANSWER_RELEVANCE: Value error, must be at least"),
+        ({"answer_relevance": "nan"}, "setting ANSWER_RELEVANCE: Input should be a finite number"),
+        ({"min_relevance": "inf"}, "setting MIN_RELEVANCE: Input should be a finite number"),
+    ],
+)
+def test_bad_relevance_bars_are_refused_in_one_line(values: dict[str, object], error: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None, **values)
+    assert str(raised.value).startswith(error) and "\n" not in str(raised.value)

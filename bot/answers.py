@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot import metrics
 from bot.replies import answer_messages, not_covered
 from bot.texts import Language, text
-from index import Engine
+from index import Engine, Outcome
 
 MAX_PASSAGES = 30  # how deep "more" may page into the ranking
 _MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
@@ -19,11 +19,19 @@ _MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
 
 @dataclass(frozen=True)
 class Reply:
-    """HTML messages answering one page of a question; ``next_offset`` is set when more passages exist."""
+    """HTML messages answering one page of a question; ``next_offset`` is set when more passages exist.
+
+    ``outcome`` is the engine's verdict on the whole question (see ``index.Answer``), also on later pages.
+    """
 
     messages: list[str]
-    answered: bool
+    outcome: Outcome
     next_offset: int | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Whether there are passages at all, hedged or not."""
+        return self.outcome != "refused"
 
 
 def compose(
@@ -38,11 +46,12 @@ def compose(
     page = answer.passages[offset : offset + per_page]
     if not page:
         if offset:
-            return Reply([text(lang, "no_more")], answered=True)
-        return Reply([not_covered(engine.sources(), examples, lang)], answered=False)
+            return Reply([text(lang, "no_more")], answer.outcome)
+        return Reply([not_covered(engine.sources(), examples, lang)], answer.outcome)
     end = offset + len(page)
     more = len(answer.passages) > end and end < MAX_PASSAGES
-    return Reply(answer_messages(page, lang), answered=True, next_offset=end if more else None)
+    messages = answer_messages(page, lang, hedged=answer.hedged and not offset)  # said once, on the first page
+    return Reply(messages, answer.outcome, next_offset=end if more else None)
 
 
 class Followups:

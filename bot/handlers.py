@@ -71,7 +71,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         metrics.QUESTIONS.labels("rejected").inc()
         await message.reply_html(text(lng, "bad_question", reason=escape(str(exc))))
         return
-    metrics.QUESTIONS.labels("answered" if reply.answered else "unanswered").inc()
+    metrics.count_question(reply.outcome)
     await _send(context, message.chat_id, reply, question, lng, reply_to=message)
 
 
@@ -93,7 +93,7 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer()  # at once: the client stops its spinner while the engine works
     reply = await _compose(context, question, lng, offset=parsed[1])
-    metrics.QUESTIONS.labels("answered" if reply.answered else "unanswered").inc()
+    metrics.count_question(reply.outcome)
     try:  # the old button has done its job; a failure here (message too old) changes nothing
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as exc:

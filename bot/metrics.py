@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from index import Outcome
+
 QUESTIONS = Counter(
     "bot_questions_total",
-    "Questions received, by outcome: answered, unanswered (not in the corpus), rejected (bad input or throttled).",
+    "Questions received, by outcome: answered, hedged (related passages that do not answer it directly), "
+    "unanswered (not in the corpus), rejected (bad input or throttled).",
     ["outcome"],
 )
 ANSWER_SECONDS = Histogram(
@@ -21,3 +24,8 @@ UPDATES = Counter(
     "Webhook requests, by result: accepted, duplicate, forbidden, invalid, too_large, unavailable.",
     ["result"],
 )
+
+
+def count_question(outcome: Outcome) -> None:
+    """Count a searched question by the engine's outcome; a refused one keeps its older label, unanswered."""
+    QUESTIONS.labels("unanswered" if outcome == "refused" else outcome).inc()

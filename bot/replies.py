@@ -97,9 +97,16 @@ def passage_blocks(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT)
     return [f"{header}\n{body[0]}"] + [f"{continued}\n{part}" for part in body[1:]]
 
 
-def answer_messages(passages: Sequence[Passage], lang: Language, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Passages as few HTML messages as fit under ``limit``, split only between paragraphs."""
-    return pack((block for passage in passages for block in passage_blocks(passage, lang, limit)), limit)
+def answer_messages(
+    passages: Sequence[Passage], lang: Language, limit: int = MESSAGE_LIMIT, *, hedged: bool = False
+) -> list[str]:
+    """Passages as few HTML messages as fit under ``limit``, split only between paragraphs.
+
+    ``hedged``: the passages are related but do not answer the question directly, and the first
+    message says so before them.
+    """
+    blocks = [block for passage in passages for block in passage_blocks(passage, lang, limit)]
+    return pack([text(lang, "hedged"), *blocks] if hedged else blocks, limit)
 
 
 def document_line(document: Document) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,11 @@ from tests.support.updates import ADMIN_ID, parse
 
 QUESTION = "Wat moet Armenië doen als Poetin op bezoek komt?"
 ANSWER_SENTENCE = "Wil Poetin nu Armenië bezoeken, dan is de regering verplicht om hem aan te houden."
+OFF_TOPIC = "How long should I knead bread dough?"
+HEDGE = {
+    "en": "The article does not answer this directly; the closest passages:",
+    "nl": "Het artikel geeft hier geen direct antwoord op; de passages die er het dichtst bij komen:",
+}
 
 MakeSettings = Callable[..., Settings]
 
@@ -40,6 +45,25 @@ def make_settings(tmp_path: Path) -> MakeSettings:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return make
+
+
+def _article_engine_with(article_engine: Engine, answer_relevance: float) -> Engine:
+    """The shared article engine's index and model, with another bar for a real answer."""
+    engine = Engine(replace(article_engine.config, answer_relevance=answer_relevance), article_engine.encoder)
+    engine.load()  # the index is already built for this corpus and model: read, not rebuilt
+    return engine
+
+
+@pytest.fixture(scope="session")
+def hedging_engine(article_engine: Engine) -> Engine:
+    """The article engine with an unreachable answer bar: every covered question is hedged."""
+    return _article_engine_with(article_engine, answer_relevance=1e9)
+
+
+@pytest.fixture(scope="session")
+def sure_engine(article_engine: Engine) -> Engine:
+    """The article engine with the answer bar at the passage bar: every covered question is answered."""
+    return _article_engine_with(article_engine, answer_relevance=article_engine.config.min_relevance)
 
 
 @dataclass

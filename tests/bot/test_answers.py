@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.answers import MAX_PASSAGES, Followups, compose, more_data, parse_more
 from index import Engine
-from tests.bot.conftest import ANSWER_SENTENCE, QUESTION
+from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.support.telegram_html import read_html
 
 
@@ -45,6 +45,26 @@ def test_an_uncovered_question_is_not_answered_with_a_random_paragraph(article_e
     shown, bold = read_html(message)
     assert shown.startswith("The article does not say.") and "Wat moet Armenië doen?" in shown
     assert "paragraph" not in shown and bold == ""
+
+
+def test_a_hedged_answer_says_so_once_before_its_passages(hedging_engine: Engine) -> None:
+    first = compose(hedging_engine, QUESTION, lang="nl", per_page=3)
+    assert first.outcome == "hedged" and first.answered and first.next_offset == 3
+    shown, bold = read_html(first.messages[0])
+    assert shown.startswith(f"{HEDGE['nl']}\n\narmenia-icc-2023-10.txt · alinea 7\n")
+    assert bold.startswith(ANSWER_SENTENCE)
+    second = compose(hedging_engine, QUESTION, lang="nl", per_page=3, offset=3)
+    assert second.outcome == "hedged"
+    assert read_html(second.messages[0])[0].startswith("armenia-icc-2023-10.txt · alinea ")  # not said again
+
+
+def test_outcomes_of_a_clear_answer_and_an_off_topic_question(sure_engine: Engine, hedging_engine: Engine) -> None:
+    sure = compose(sure_engine, QUESTION, lang="en", per_page=3)
+    assert sure.outcome == "answered" and sure.answered
+    assert read_html(sure.messages[0])[0].startswith("armenia-icc-2023-10.txt · paragraph 7\n")
+    refused = compose(hedging_engine, OFF_TOPIC, lang="en", per_page=3)  # even with the bar out of reach
+    assert refused.outcome == "refused" and not refused.answered and refused.next_offset is None
+    assert read_html(refused.messages[0])[0].startswith("The article does not say.")
 
 
 def test_followups_are_bound_to_their_chat_and_bounded() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot import metrics
 from index import Engine
-from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, Bot, MakeBot
+from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
 from tests.support.botapi import TOKEN
 from tests.support.telegram_html import read_html
 from tests.support.updates import (
@@ -77,6 +77,39 @@ async def test_an_uncovered_question_gets_an_honest_answer_in_dutch(article_bot:
     assert str(call.params["text"]).startswith("Dat staat niet in het artikel.")
     assert "reply_markup" not in call.params
     assert counted("unanswered") == unanswered + 1
+
+
+@pytest.mark.parametrize(("lng", "label"), [("nl", "alinea"), ("en", "paragraph")])
+async def test_a_weak_match_is_hedged_once_before_the_passages(
+    make_bot: MakeBot, hedging_engine: Engine, lng: str, label: str
+) -> None:
+    bot = await make_bot(hedging_engine)
+    hedged = counted("hedged")
+    (call,) = await bot.send(text_update(QUESTION, language_code=lng))
+    shown, bold = read_html(str(call.params["text"]))
+    assert shown.startswith(f"{HEDGE[lng]}\n\narmenia-icc-2023-10.txt · {label} 7\nWil Poetin nu Armenië bezoeken")
+    assert bold.startswith(ANSWER_SENTENCE) and shown.count(f" · {label} ") == 3
+    assert counted("hedged") == hedged + 1
+    *_, more = await bot.send(callback_update(more_button(call.params)))
+    shown, _ = read_html(str(more.params["text"]))
+    assert shown.startswith("armenia-icc-2023-10.txt · alinea ")  # the next passages, without the hedge again
+    assert not any(line in shown for line in HEDGE.values())
+
+
+async def test_a_clear_answer_has_no_hedge_and_an_off_topic_question_no_passages(
+    make_bot: MakeBot, sure_engine: Engine, hedging_engine: Engine
+) -> None:
+    sure, hedging = await make_bot(sure_engine), await make_bot(hedging_engine)
+    answered, unanswered = counted("answered"), counted("unanswered")
+    (reply,) = await sure.replies(text_update(QUESTION, language_code="en"))
+    assert read_html(reply)[0].startswith("armenia-icc-2023-10.txt · paragraph 7\nWil Poetin")
+    assert counted("answered") == answered + 1
+    for lng, refusal in (("en", "The article does not say."), ("nl", "Dat staat niet in het artikel.")):
+        (call,) = await hedging.send(text_update(OFF_TOPIC, language_code=lng))  # the bar does not matter here
+        shown, bold = read_html(str(call.params["text"]))
+        assert shown.startswith(refusal) and HEDGE[lng] not in shown
+        assert " · " not in shown and bold == "" and "reply_markup" not in call.params
+    assert counted("unanswered") == unanswered + 2
 
 
 async def test_start_and_help_say_what_the_bot_knows_in_the_users_language(article_bot: Bot) -> None:

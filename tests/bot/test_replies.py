@@ -6,7 +6,7 @@ import pytest
 from telegram import User
 
 from bot.replies import MESSAGE_LIMIT, answer_messages, help_message, not_covered, passage_blocks, size
-from bot.texts import TEXTS, language
+from bot.texts import TEXTS, Language, language
 from index import Document, Passage
 from tests.support.telegram_html import read_html
 
@@ -31,6 +31,15 @@ def test_the_answering_sentence_is_bold_once_even_when_repeated() -> None:
     text = "Ja. Nee. Ja."
     (message,) = answer_messages([passage(text, "Nee.")], "en")
     assert message == "<i>doc.txt · paragraph 1</i>\nJa. <b>Nee.</b> Ja."
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_hedged_answer_leads_with_the_hedge_then_the_same_passages(lang: Language) -> None:
+    passages = [passage("Ja. Nee.", "Nee.", number=n) for n in (2, 5)]
+    plain = answer_messages(passages, lang)
+    (message,) = answer_messages(passages, lang, hedged=True)
+    assert message == f"{TEXTS[lang]['hedged']}\n\n{plain[0]}"
+    read_html(message)
 
 
 def test_passages_are_split_between_paragraphs_under_the_limit() -> None:

@@ -23,11 +23,13 @@ DEFAULT_EXAMPLES = (
 )
 
 
-def _engine_default(name: str) -> float:
-    """The engine's own default for a relevance bar, so the settings follow its calibration."""
+def _engine_default(name: str) -> float | None:
+    """The engine's own default for a relevance bar, so the settings follow its calibration.
+
+    None when the engine leaves the bar to its per-model calibration.
+    """
     default = next(f.default for f in dataclasses.fields(EngineConfig) if f.name == name)
-    assert isinstance(default, int | float), name
-    return float(default)
+    return float(default) if isinstance(default, int | float) else None
 
 
 class SettingsError(Exception):
@@ -50,8 +52,8 @@ class Settings(BaseSettings):
     query_prompt: str = ""
     document_prompt: str = ""
     top_k: int = Field(default=3, ge=1, le=10)
-    min_relevance: float = Field(default=_engine_default("min_relevance"), allow_inf_nan=False)
-    answer_relevance: float = Field(default=_engine_default("answer_relevance"), allow_inf_nan=False)
+    min_relevance: float | None = Field(default=_engine_default("min_relevance"), allow_inf_nan=False)
+    answer_relevance: float | None = Field(default=_engine_default("answer_relevance"), allow_inf_nan=False)
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
 
@@ -113,9 +115,9 @@ class Settings(BaseSettings):
 
     @field_validator("answer_relevance")
     @classmethod
-    def _not_below_min_relevance(cls, value: float, info: ValidationInfo) -> float:
+    def _not_below_min_relevance(cls, value: float | None, info: ValidationInfo) -> float | None:
         floor = info.data.get("min_relevance")  # absent when MIN_RELEVANCE itself is malformed
-        if floor is not None and value < floor:
+        if value is not None and floor is not None and value < floor:
             raise ValueError(f"must be at least MIN_RELEVANCE ({floor:g}), is {value:g}")
         return value
 
@@ -132,18 +134,21 @@ class Settings(BaseSettings):
         return urlsplit(self.webhook_url or "").path or "/"
 
     def engine_config(self) -> EngineConfig:
-        return EngineConfig(
+        config = EngineConfig(
             corpus_dir=self.corpus_dir,
             index_dir=self.index_dir,
             model=self.embedding_model,
             query_prompt=self.query_prompt,
             document_prompt=self.document_prompt,
             top_k=self.top_k,
-            min_relevance=self.min_relevance,
-            answer_relevance=self.answer_relevance,
             max_question_chars=self.max_question_chars,
             refresh_seconds=self.index_refresh_seconds,
         )
+        if self.min_relevance is not None:  # unset: the engine's own calibrated bar
+            config = dataclasses.replace(config, min_relevance=self.min_relevance)
+        if self.answer_relevance is not None:
+            config = dataclasses.replace(config, answer_relevance=self.answer_relevance)
+        return config
 
 
 def load_settings(**overrides: Any) -> Settings:

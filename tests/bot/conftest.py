@@ -62,8 +62,8 @@ def hedging_engine(article_engine: Engine) -> Engine:
 
 @pytest.fixture(scope="session")
 def sure_engine(article_engine: Engine) -> Engine:
-    """The article engine with the answer bar at the passage bar: every covered question is answered."""
-    return _article_engine_with(article_engine, answer_relevance=article_engine.config.min_relevance)
+    """The article engine with no answer bar above the passage bar: every covered question is answered."""
+    return _article_engine_with(article_engine, answer_relevance=-1e9)
 
 
 @dataclass

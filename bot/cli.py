@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from bot.settings import Settings, SettingsError, load_settings
-from index import CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
+from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
         except QuestionError as exc:
             failures += 1
             if as_json:
-                print(json.dumps({"question": question, "answered": False, "passages": [], "error": str(exc)}))
+                refused = Answer(question=question, passages=(), outcome="refused").to_json()  # the same keys
+                print(json.dumps({**refused, "error": str(exc)}, ensure_ascii=False), flush=True)
             else:
                 print(f"error: {exc}", file=sys.stderr)
             continue

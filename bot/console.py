@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.texts import text as bot_text
 from index import Answer, Engine, QuestionError
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -16,11 +17,14 @@ def covers(engine: Engine) -> str:
 
 
 def render(answer: Answer, *, topics: str = "", color: bool = False) -> str:
-    """An answer as text: each passage with its source, the answering sentence marked."""
+    """An answer as text: each passage with its source, the answering sentence marked.
+
+    A hedged answer starts with the same line the bot sends on Telegram (in English).
+    """
     if not answer.answered:
         hint = f" It covers: {topics}." if topics else ""
         return "The article does not say." + hint
-    blocks = []
+    blocks = [bot_text("en", "hedged")] if answer.hedged else []
     for passage in answer.passages:
         marked = f"{BOLD}{passage.sentence}{RESET}" if color else f"**{passage.sentence}**"
         text = passage.text.replace(passage.sentence, marked, 1)

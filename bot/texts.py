@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from telegram import User
+if TYPE_CHECKING:  # the console reads these texts too, without loading telegram
+    from telegram import User
 
 Language = Literal["en", "nl"]
 

@@ -1,7 +1,8 @@
-"""The command line as a user runs it: a fresh process, settings from the environment."""
+"""The command line as a user runs it (a fresh process, settings from the environment), and its output per outcome."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -11,9 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import ask
+from bot.console import chat
+from index import Engine
+from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE
 
-SETTINGS = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "CORPUS_DIR", "INDEX_DIR", "TOP_K")
+SETTINGS = (
+    "TELEGRAM_BOT_TOKEN",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "CORPUS_DIR",
+    "INDEX_DIR",
+    "TOP_K",
+    "MIN_RELEVANCE",
+    "ANSWER_RELEVANCE",
+)
+HEDGING = {"ANSWER_RELEVANCE": "1e9"}  # out of reach: every question with passages is hedged, whatever the calibration
 
 
 @pytest.fixture
@@ -47,7 +62,7 @@ def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
 
     found, refused, too_long = lines
     assert found["question"] == "Wie is Maria Lvova-Belova?"
-    assert found["answered"] is True
+    assert found["answered"] is True and found["outcome"] in ("answered", "hedged")
     article = ARTICLE.read_text("utf-8")
     for passage in found["passages"]:
         assert set(passage) == {"text", "score", "source", "paragraph", "sentence"}
@@ -59,9 +74,47 @@ def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
     assert "Lvova-Belova" in found["passages"][0]["text"]
     assert [p["score"] for p in found["passages"]] == sorted((p["score"] for p in found["passages"]), reverse=True)
 
-    assert refused == {"question": "What is the capital of Australia?", "answered": False, "passages": []}
-    assert too_long["answered"] is False
+    assert refused == {
+        "question": "What is the capital of Australia?",
+        "answered": False,
+        "outcome": "refused",
+        "passages": [],
+    }
+    assert set(too_long) == set(found) | {"error"}  # every line has the same keys
+    assert too_long["answered"] is False and too_long["outcome"] == "refused" and too_long["passages"] == []
     assert "too long" in too_long["error"]
+
+
+def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engine, hedging_engine: Engine) -> None:
+    built = article_engine.config.corpus_dir.parent  # corpus/ and index/ of the shared engine: read, never rebuilt
+    result = run(built, "ask", "--json", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", **HEDGING)
+    assert result.returncode == 0, result.stderr
+    assert "rebuilding" not in result.stderr
+    hedged, refused = (json.loads(line) for line in result.stdout.splitlines())
+    assert hedged["outcome"] == "hedged" and hedged["answered"] is True
+    assert hedged["passages"][0]["sentence"] == ANSWER_SENTENCE  # the same passages, only flagged
+    assert refused["outcome"] == "refused" and refused["answered"] is False and refused["passages"] == []
+
+    plain = run(built, "ask", QUESTION, **HEDGING)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**")
+
+    typed, shown = io.StringIO(f"{QUESTION}\n{OFF_TOPIC}\nquit\n"), io.StringIO()
+    chat(hedging_engine, stdin=typed, stdout=shown)
+    assert f"? {HEDGE['en']}\n\n[armenia-icc-2023-10.txt, paragraph 7]" in shown.getvalue()
+    assert shown.getvalue().count(HEDGE["en"]) == 1 and "? The article does not say. It covers:" in shown.getvalue()
+
+
+def test_a_clear_answer_has_no_hedge_line(sure_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ask(sure_engine, QUESTION, as_json=True, k=None) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["outcome"] == "answered" and answer["passages"][0]["sentence"] == ANSWER_SENTENCE
+    assert ask(sure_engine, QUESTION, as_json=False, k=None) == 0
+    assert capsys.readouterr().out.startswith(f"[armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**")
+    typed, shown = io.StringIO(f"{QUESTION}\nquit\n"), io.StringIO()
+    chat(sure_engine, stdin=typed, stdout=shown)
+    assert f"? [armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**" in shown.getvalue()
+    assert HEDGE["en"] not in shown.getvalue()
 
 
 def test_reindex_then_plain_ask_and_chat(workdir: Path) -> None:
@@ -94,3 +147,9 @@ def test_malformed_setting_is_named_in_one_line(workdir: Path, name: str, value:
     assert result.stderr.startswith(f"error: setting {name}:")
     assert result.stderr.count("\n") == 1
     assert value not in result.stderr or name == "TOP_K"
+
+
+def test_an_answer_bar_below_the_passage_bar_is_refused_in_one_line(workdir: Path) -> None:
+    result = run(workdir, "ask", "hallo", MIN_RELEVANCE="5", ANSWER_RELEVANCE="4")
+    assert result.returncode == 2
+    assert result.stderr == "error: setting ANSWER_RELEVANCE: Value error, must be at least MIN_RELEVANCE (5), is 4\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
-from index.search import Answer, Outcome, Passage, rank
+from index.search import Answer, Outcome, Passage, calibrated_bars, rank
 from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
 
 logger = logging.getLogger(__name__)
@@ -37,11 +37,19 @@ class EngineConfig:
     query_prompt: str = ""
     document_prompt: str = ""
     top_k: int = 3
-    min_relevance: float = 2.0
-    answer_relevance: float = 3.0
+    # The relevance bars (see ``index.search``); None takes the model's calibrated value.
+    min_relevance: float | None = None
+    answer_relevance: float | None = None
     max_question_chars: int = 1000
     refresh_seconds: float = 2.0
     cache_size: int = 1024
+
+    def bars(self) -> tuple[float, float]:
+        """``(min_relevance, answer_relevance)``: the configured values, else the model's calibrated ones."""
+        refuse, hedge = calibrated_bars(self.model)
+        refuse = refuse if self.min_relevance is None else self.min_relevance
+        hedge = hedge if self.answer_relevance is None else self.answer_relevance
+        return refuse, max(refuse, hedge)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class Engine:
         self.config = config
         self.encoder = encoder
         self.store = IndexStore(config.index_dir)
+        self._bars = config.bars()
         self._index: StoredIndex | None = None
         self._build_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -195,6 +204,7 @@ class Engine:
         paragraphs = corpus.paragraphs
         texts, owner, offset = sentence_rows(paragraphs)
         vectors = self.encoder.documents(texts, progress=progress)
+        paragraph_vectors = self.encoder.documents([p.text for p in paragraphs], progress=progress)
         background = self.encoder.documents(background_texts())
         manifest = new_manifest(
             model=self.config.model,
@@ -210,6 +220,7 @@ class Engine:
             sentence_paragraph=owner,
             sentence_offset=offset,
             vectors=make_vector_index(vectors),
+            paragraph_vectors=paragraph_vectors,
             background=background,
             lexical=LexicalIndex.build(texts),
         )
@@ -267,7 +278,7 @@ class Engine:
         """Refused without passages; hedged when even the best one is below ``answer_relevance``."""
         if not passages:
             return "refused"
-        return "answered" if passages[0].relevance >= self.config.answer_relevance else "hedged"
+        return "answered" if passages[0].relevance >= self._bars[1] else "hedged"
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
@@ -282,7 +293,7 @@ class Engine:
                 self._cache.move_to_end(key)
                 return cached
         query = self.encoder.queries([question])[0]
-        passages = rank(index, query, index.lexical.scores(question), k=k, min_relevance=self.config.min_relevance)
+        passages = rank(index, query, index.lexical.scores(question), k=k, min_relevance=self._bars[0])
         answer = Answer(question=question, passages=tuple(passages), outcome=self._outcome(passages))
         with self._cache_lock:
             self._cache[key] = answer

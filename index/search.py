@@ -1,15 +1,20 @@
-"""Ranking: dense and BM25 evidence per sentence, fused per paragraph, gated by relevance.
+"""Ranking: dense evidence at two granularities and BM25, fused per paragraph, gated by relevance.
 
-A paragraph is scored by its best sentence, because questions are short and usually answered
-by one sentence: a whole paragraph's vector dilutes it. Dense (cosine) and lexical (BM25)
-scores are put on one scale with a z-score over the candidate paragraphs and added.
+A candidate paragraph gets three scores: the cosine of its best sentence (questions are short
+and usually answered by one sentence), the cosine of the paragraph as a whole (context the
+sentence alone lacks: pronouns, the subject of a previous sentence), and the BM25 score of its
+best sentence (names, dates and numbers that embeddings blur). Each is turned into a z-score
+over the candidates and the three are added with equal weights: no weight is tuned. README
+"Quality" has the ablation.
 
 Whether the corpus answers a question at all is a separate, calibrated decision: the
 question's best sentence similarity is compared with its similarities to a fixed set of
-unrelated everyday text (``index/resources/background.txt``). The relevance of a paragraph is
-how many standard deviations its best sentence lies above that background; a paragraph is
-only returned when it reaches ``min_relevance``. The bar is in units of the question's own
-background spread, so it carries over between questions, corpora and models.
+ordinary news sentences on every subject (``index/resources/background.txt``). The relevance
+of a paragraph is how many standard deviations its best sentence lies above that background.
+Below ``min_relevance`` a paragraph is not returned; when none is left the question is refused.
+Between ``min_relevance`` and ``answer_relevance`` for the best one the answer is hedged. The
+bars are in units of the question's own background spread, so they carry over between
+questions and corpora; they depend on the model, and ``CALIBRATED`` holds them per model.
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ import faiss
 import numpy as np
 
 from index.store import StoredIndex
+
+# (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets
+# by ``python -m bench.quality --calibrate`` (README, "Quality"); other models get the E5 bars.
+CALIBRATED: dict[str, tuple[float, float]] = {
+    "multilingual-e5-small": (2.9, 3.85),
+    "use-multilingual": (0.9, 3.4),
+}
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
 EXHAUSTIVE_UP_TO = 4096
@@ -104,6 +116,11 @@ def _zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread
 
 
+def calibrated_bars(model: str) -> tuple[float, float]:
+    """``(min_relevance, answer_relevance)`` for ``model``."""
+    return CALIBRATED.get(model, CALIBRATED["multilingual-e5-small"])
+
+
 def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, min_relevance: float) -> list[Passage]:
     """The top ``k`` paragraphs for a query vector and its BM25 scores, each at least ``min_relevance``."""
     rows = index.vectors.ntotal
@@ -133,7 +150,8 @@ def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, 
     np.maximum.at(best_dense, owner, dense_rows)
     best_lexical = np.zeros(len(paragraphs), dtype=np.float32)
     np.maximum.at(best_lexical, owner, lexical_rows)
-    fused = _zscore(best_dense) + _zscore(best_lexical)
+    whole = index.paragraph_vectors[paragraphs] @ query
+    fused = _zscore(best_dense) + _zscore(whole) + _zscore(best_lexical)
 
     background = index.background @ query
     spread = max(float(background.std()), 1e-6)

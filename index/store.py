@@ -7,6 +7,7 @@ Layout of ``INDEX_DIR``::
         manifest.json       format, model, dimension, corpus fingerprint, counts, build time
         passages.json       documents, paragraphs and their sentences (JSON, never pickle)
         vectors.faiss       one unit vector per sentence
+        paragraphs.npy      one unit vector per whole paragraph, in paragraph order
         background.npy      vectors of the unrelated reference text (see ``index.search``)
         lexical/            BM25 over the same sentences
 
@@ -37,7 +38,7 @@ from index.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: BM25 tokens without diacritics
+FORMAT_VERSION = 3  # 2: BM25 tokens without diacritics; 3: paragraph vectors
 POINTER = "CURRENT"
 # Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
 # 512-d vectors, one query at a time:
@@ -58,7 +59,7 @@ IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at 
 IVF_TRAINING_ITERATIONS = 10
 
 
-INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "background.npy", "lexical")
+INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "paragraphs.npy", "background.npy", "lexical")
 
 
 class IndexFileError(Exception):
@@ -75,6 +76,7 @@ class StoredIndex:
     sentence_paragraph: np.ndarray  # row → index into ``paragraphs``
     sentence_offset: np.ndarray  # row → sentence number within its paragraph
     vectors: faiss.Index
+    paragraph_vectors: np.ndarray  # row → unit vector of ``paragraphs[row]`` as a whole
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
@@ -167,6 +169,7 @@ def write_index(folder: Path, index: StoredIndex) -> None:
     """Write every file of ``index`` into ``folder`` (which must be new and private)."""
     (folder / "passages.json").write_text(json.dumps(_documents_json(index.documents), ensure_ascii=False), "utf-8")
     faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    np.save(folder / "paragraphs.npy", index.paragraph_vectors, allow_pickle=False)
     np.save(folder / "background.npy", index.background, allow_pickle=False)
     index.lexical.save(folder / "lexical")
     # The manifest goes last: a directory without one was never finished.
@@ -174,16 +177,27 @@ def write_index(folder: Path, index: StoredIndex) -> None:
 
 
 def read_index(folder: Path) -> StoredIndex:
-    """Load the index in ``folder``, checking every file against the manifest."""
+    """Load the index in ``folder``, checking every file against the manifest.
+
+    The format comes first: an index of an older format lacks files this one has.
+    """
+    if not (folder / "manifest.json").exists():
+        raise IndexFileError(f"index file missing: manifest.json in {folder.name}")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("the manifest is not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise IndexFileError(f"index in {folder.name} is unreadable (manifest.json: {exc})") from exc
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexFileError(f"index format {manifest.get('format')!r} is not {FORMAT_VERSION}")
     for name in INDEX_FILES:
         if not (folder / name).exists():
             raise IndexFileError(f"index file missing: {name} in {folder.name}")
     try:
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexFileError(f"index format {manifest.get('format')!r} is not {FORMAT_VERSION}")
         documents = _documents_from_json(json.loads((folder / "passages.json").read_text("utf-8")))
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        paragraph_vectors = np.load(folder / "paragraphs.npy", allow_pickle=False)
         background = np.load(folder / "background.npy", allow_pickle=False)
         paragraphs = [p for d in documents for p in d.paragraphs]
         _, owner, offset = sentence_rows(paragraphs)
@@ -200,11 +214,15 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"index in {folder.name} does not match its manifest")
     if background.ndim != 2 or background.shape[1] != vectors.d:
         raise IndexFileError(f"background vectors in {folder.name} have the wrong shape")
+    if paragraph_vectors.shape != (len(paragraphs), vectors.d):
+        raise IndexFileError(f"paragraph vectors in {folder.name} have the wrong shape")
     if isinstance(vectors, faiss.IndexHNSWFlat):
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
     elif isinstance(vectors, faiss.IndexIVFFlat):
         vectors.nprobe = IVF_PROBES
-    return StoredIndex(manifest, documents, paragraphs, owner, offset, vectors, background, lexical, folder.name)
+    return StoredIndex(
+        manifest, documents, paragraphs, owner, offset, vectors, paragraph_vectors, background, lexical, folder.name
+    )
 
 
 def new_manifest(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index import DEFAULT_MODEL, Engine, EngineConfig
-from index.encoders import Encoder, load_model
+from index.encoders import Encoder
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
@@ -18,7 +18,7 @@ ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     """The default embedding model, loaded once for the whole run."""
-    return Encoder(load_model(DEFAULT_MODEL), DEFAULT_MODEL)
+    return Encoder.open(DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 
 from index import CorpusError, Engine, IndexFileError
 from index import store as store_module
-from index.store import IndexStore, make_vector_index
+from index.store import FORMAT_VERSION, IndexStore, make_vector_index
 from tests.conftest import ARTICLE
 
 Make = Callable[..., Engine]
@@ -51,7 +51,7 @@ def test_round_trip_through_disk_gives_the_same_search(make_engine: Make) -> Non
     assert reloaded.ask("Wat vindt het Kremlin van de aansluiting?") == before
     manifest = json.loads((engine.config.index_dir / engine.index.version / "manifest.json").read_text())
     assert manifest["model"] == engine.config.model
-    assert manifest["dimension"] == engine.encoder.dimension == 512
+    assert manifest["dimension"] == engine.encoder.dimension == 384
     assert manifest["paragraphs"] == 8
     assert manifest["corpus_fingerprint"] == engine.index.manifest["corpus_fingerprint"]
 
@@ -90,6 +90,9 @@ def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
         (lambda folder: (folder / "passages.json").write_text('{"documents": [', "utf-8"), "unreadable"),
         (lambda folder: (folder / "manifest.json").unlink(), "missing: manifest.json"),
         (lambda folder: (folder / "background.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
+        (lambda folder: (folder / "paragraphs.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
+        (lambda folder: (folder / "paragraphs.npy").unlink(), "missing: paragraphs.npy"),
+        (lambda folder: np.save(folder / "paragraphs.npy", np.zeros((3, 7), np.float32)), "paragraph vectors"),
     ],
 )
 def test_damaged_index_gives_a_clear_error_then_a_rebuild(
@@ -174,3 +177,21 @@ def test_missing_corpus_folder_keeps_the_built_index_serving(make_engine: Make) 
     again.load()
     assert again.index.version == engine.index.version
     assert again.ask("Wie is Maria Lvova-Belova?").answered
+
+
+def test_an_index_of_an_older_format_is_rebuilt_by_itself(make_engine: Make) -> None:
+    """A stored index whose format predates this version (say, without paragraph vectors) is
+    not read; the engine rebuilds it at start-up."""
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    old = engine.index.version
+    manifest_file = engine.config.index_dir / old / "manifest.json"
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    manifest_file.write_text(json.dumps({**manifest, "format": FORMAT_VERSION - 1}), "utf-8")
+    (engine.config.index_dir / old / "paragraphs.npy").unlink()
+    with pytest.raises(IndexFileError, match=f"format {FORMAT_VERSION - 1} is not {FORMAT_VERSION}"):
+        IndexStore(engine.config.index_dir).load(old)
+    fresh = make_engine()
+    fresh.load()
+    assert fresh.index.version != old
+    assert fresh.ask("Sluit Armenië zich aan bij het Strafhof?").answered

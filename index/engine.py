@@ -13,7 +13,7 @@ from pathlib import Path
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
-from index.search import Answer, Outcome, Passage, calibrated_bars, rank
+from index.search import Answer, Outcome, calibrated_bars, rank
 from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
 
 logger = logging.getLogger(__name__)
@@ -274,11 +274,10 @@ class Engine:
             )
         return question
 
-    def _outcome(self, passages: list[Passage]) -> Outcome:
-        """Refused without passages; hedged when even the best one is below ``answer_relevance``."""
-        if not passages:
-            return "refused"
-        return "answered" if passages[0].relevance >= self._bars[1] else "hedged"
+    def _outcome(self, relevance: float) -> Outcome:
+        """Refused below ``min_relevance``, hedged below ``answer_relevance``, else answered."""
+        refuse, hedge = self._bars
+        return "refused" if relevance < refuse else "hedged" if relevance < hedge else "answered"
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
@@ -293,8 +292,10 @@ class Engine:
                 self._cache.move_to_end(key)
                 return cached
         query = self.encoder.queries([question])[0]
-        passages = rank(index, query, index.lexical.scores(question), k=k, min_relevance=self._bars[0])
-        answer = Answer(question=question, passages=tuple(passages), outcome=self._outcome(passages))
+        passages, relevance = rank(index, query, index.lexical.scores(question), k=k)
+        outcome = self._outcome(relevance)
+        shown = () if outcome == "refused" else tuple(passages)
+        answer = Answer(question=question, passages=shown, outcome=outcome, relevance=relevance)
         with self._cache_lock:
             self._cache[key] = answer
             while len(self._cache) > self.config.cache_size:

@@ -7,13 +7,13 @@ best sentence (names, dates and numbers that embeddings blur). Each is turned in
 over the candidates and the three are added with equal weights: no weight is tuned. README
 "Quality" has the ablation.
 
-Whether the corpus answers a question at all is a separate, calibrated decision: the
-question's best sentence similarity is compared with its similarities to a fixed set of
-ordinary news sentences on every subject (``index/resources/background.txt``). The relevance
-of a paragraph is how many standard deviations its best sentence lies above that background.
-Below ``min_relevance`` a paragraph is not returned; when none is left the question is refused.
-Between ``min_relevance`` and ``answer_relevance`` for the best one the answer is hedged. The
-bars are in units of the question's own background spread, so they carry over between
+Whether the corpus answers a question at all is a separate, calibrated decision about the
+question, not about each passage: the question's best sentence similarity anywhere in the
+corpus is compared with its similarities to a fixed set of ordinary news sentences on every
+subject (``index/resources/background.txt``). The question's relevance is how many standard
+deviations that best sentence lies above the background. Below ``min_relevance`` the question
+is refused; below ``answer_relevance`` the passages come with a hedge; otherwise they answer
+it. The bars are in units of the question's own background spread, so they carry over between
 questions and corpora; they depend on the model, and ``CALIBRATED`` holds them per model.
 """
 
@@ -72,6 +72,7 @@ class Answer:
     question: str
     passages: tuple[Passage, ...]
     outcome: Outcome
+    relevance: float = field(default=0.0, compare=False)  # of the question; see the module docstring
 
     @property
     def answered(self) -> bool:
@@ -121,11 +122,11 @@ def calibrated_bars(model: str) -> tuple[float, float]:
     return CALIBRATED.get(model, CALIBRATED["multilingual-e5-small"])
 
 
-def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, min_relevance: float) -> list[Passage]:
-    """The top ``k`` paragraphs for a query vector and its BM25 scores, each at least ``min_relevance``."""
+def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int) -> tuple[list[Passage], float]:
+    """The top ``k`` paragraphs for a query vector and its BM25 scores, and the question's relevance."""
     rows = index.vectors.ntotal
-    if rows == 0 or k <= 0:
-        return []
+    if rows == 0:
+        return [], -np.inf
     dense = np.full(rows, np.nan, dtype=np.float32)
     wanted = rows if rows <= EXHAUSTIVE_UP_TO else CANDIDATES
     with _one_thread():
@@ -156,13 +157,13 @@ def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, 
     background = index.background @ query
     spread = max(float(background.std()), 1e-6)
     relevance = (best_dense - float(background.mean())) / spread
+    if k <= 0:
+        return [], float(relevance.max())
 
     # Within a paragraph the sentence that carries the answer: same fusion, sentence scale.
     sentence_score = _zscore(dense_rows) + _zscore(lexical_rows)
     passages: list[Passage] = []
-    for position in np.argsort(-fused, kind="stable"):
-        if relevance[position] < min_relevance:
-            continue
+    for position in np.argsort(-fused, kind="stable")[:k]:
         paragraph = index.paragraphs[int(paragraphs[position])]
         mine = np.flatnonzero(owner == position)
         best_row = member_rows[mine[np.argmax(sentence_score[mine])]]
@@ -177,6 +178,4 @@ def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int, 
                 relevance=float(relevance[position]),
             )
         )
-        if len(passages) == k:
-            break
-    return passages
+    return passages, float(relevance.max())

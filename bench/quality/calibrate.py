@@ -1,7 +1,7 @@
 """``python -m bench.quality.calibrate``: the relevance bars, chosen on the tune halves only.
 
-Every tune-half question is asked with both bars off, and the relevance of its best passage is
-recorded (see ``index.search``). The rule, fixed before looking at any check half:
+Every tune-half question is asked, and its relevance is recorded (see ``index.search``). The
+rule:
 
 - ``min_relevance``: the highest bar, on a grid of 0.05, below which at most 1.6% of the
   answerable tune questions fall in every set (qa_dev, qa_dev_v2, squad): refusing a question
@@ -42,12 +42,8 @@ ANSWERABLE_SETS = ("qa_dev", "qa_dev_v2", "squad")
 
 
 def best_relevance(engine: Engine, questions: Sequence[Question]) -> np.ndarray:
-    """The relevance of each question's best passage (-inf when the corpus has none)."""
-    values = []
-    for question in questions:
-        passages = engine.ask(question.text, k=1).passages
-        values.append(passages[0].relevance if passages else -math.inf)
-    return np.asarray(values, dtype=np.float64)
+    """The relevance of each question (see ``index.search``)."""
+    return np.asarray([engine.ask(question.text, k=1).relevance for question in questions], dtype=np.float64)
 
 
 def highest_bar(values: Sequence[np.ndarray], share: float, below: float = -math.inf) -> float:
@@ -76,16 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     sets = load_sets()
     tune = {name: [q for q in qs if q.half == "tune"] for name, qs in sets.items()}
-    off = -math.inf
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         root = Path(tmp)
         config = EngineConfig(
             corpus_dir=article_corpus(root / "article" / "corpus"),
             index_dir=root / "article" / "index",
             model=args.model,
-            min_relevance=off,
-            answer_relevance=off,
-            cache_size=0,
         )
         article = Engine.open(config)
         data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")

@@ -1,0 +1,193 @@
+"""``python -m bench.quality.ablation``: what each piece of the ranking adds, on both halves.
+
+Every variant scores every paragraph of the corpus for every answerable question from the same
+ingredients the engine uses (its encoders and its BM25 tokenizer), so rows differ only in how
+the evidence is combined. Fusion by z-scores over the paragraphs, equal weights, as in
+``index.search``; nothing here is tuned. Writes ``bench/results/ablation.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from bench.quality import data
+from bench.quality.baselines import ranked_results
+from bench.quality.data import ARTICLE, EVAL_DIR, FILES, HALVES
+from bench.quality.run import RESULTS, load_sets
+from bench.quality.scoring import Result
+from index import Paragraph
+from index.documents import parse_document
+from index.encoders import E5_MODEL, USE_MODEL, Encoder, background_texts
+from index.lexical import tokenize
+
+Features = dict[str, np.ndarray]  # name → (questions, paragraphs)
+_WORD = re.compile(r"\w+")
+
+
+def char_grams(text: str, n: int = 4) -> list[str]:
+    """Overlapping character n-grams inside each word, with word boundaries marked
+    (McNamee & Mayfield 2004): ``gasdeals`` and ``gas deals`` share most of theirs."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    grams: list[str] = []
+    for word in _WORD.findall(folded):
+        word = f"_{word}_"
+        grams += [word[i : i + n] for i in range(max(1, len(word) - n + 1))]
+    return grams
+
+
+def bm25(documents: list[list[str]], questions: list[list[str]]) -> np.ndarray:
+    model = bm25s.BM25()
+    model.index(documents, show_progress=False)
+    vocabulary = model.vocab_dict
+    scores = np.zeros((len(questions), len(documents)), dtype=np.float32)
+    for row, tokens in enumerate(questions):
+        known = [t for t in tokens if t in vocabulary]
+        if known:
+            scores[row] = model.get_scores(known)
+    return scores
+
+
+def best_per_paragraph(scores: np.ndarray, owner: np.ndarray, paragraphs: int) -> np.ndarray:
+    out = np.full((scores.shape[0], paragraphs), -np.inf, dtype=np.float32)
+    for p in range(paragraphs):
+        out[:, p] = scores[:, owner == p].max(axis=1)
+    return out
+
+
+def features(encoders: dict[str, Encoder], paragraphs: Sequence[Paragraph], questions: list[str]) -> Features:
+    """Every piece of evidence the variants combine, for each question and paragraph."""
+    sentences = [(i, s) for i, p in enumerate(paragraphs) for s in (p.sentences or (p.text,))]
+    owner = np.array([i for i, _ in sentences])
+    windows = [
+        (i, " ".join(p.sentences[j : j + 2]))
+        for i, p in enumerate(paragraphs)
+        for j in range(max(1, len(p.sentences) - 1))
+    ]
+    n = len(paragraphs)
+    out: Features = {}
+    e5, use = encoders[E5_MODEL], encoders[USE_MODEL]
+    q = e5.queries(questions)
+    sentence_scores = q @ e5.documents([s for _, s in sentences]).T
+    out["e5 sentence"] = best_per_paragraph(sentence_scores, owner, n)
+    out["e5 paragraph"] = q @ e5.documents([p.text for p in paragraphs]).T
+    out["e5 window"] = best_per_paragraph(
+        q @ e5.documents([w for _, w in windows]).T, np.array([i for i, _ in windows]), n
+    )
+    hub = np.sort(e5.documents([s for _, s in sentences]) @ e5.documents(background_texts()).T, axis=1)[:, -10:]
+    out["e5 sentence, hub-corrected"] = best_per_paragraph(sentence_scores - hub.mean(axis=1) / 2, owner, n)
+    u = use.queries(questions)
+    out["use sentence"] = best_per_paragraph(u @ use.documents([s for _, s in sentences]).T, owner, n)
+    tokens = [tokenize(question) for question in questions]
+    out["bm25 sentence"] = best_per_paragraph(bm25([tokenize(s) for _, s in sentences], tokens), owner, n)
+    out["bm25 char 4-grams"] = bm25([char_grams(p.text) for p in paragraphs], [char_grams(q) for q in questions])
+    return out
+
+
+def zscores(scores: np.ndarray) -> np.ndarray:
+    spread = scores.std(axis=1, keepdims=True)
+    return np.where(spread > 1e-9, (scores - scores.mean(axis=1, keepdims=True)) / np.maximum(spread, 1e-9), 0.0)
+
+
+def fuse(*names: str) -> Callable[[Features], np.ndarray]:
+    return lambda f: sum((zscores(f[name]) for name in names), np.zeros_like(f[names[0]]))
+
+
+def reciprocal_rank(*names: str, k: int = 60) -> Callable[[Features], np.ndarray]:
+    """Reciprocal rank fusion (Cormack, Clarke & Büttcher 2009)."""
+
+    def combine(f: Features) -> np.ndarray:
+        total = np.zeros_like(f[names[0]])
+        for name in names:
+            ranks = np.argsort(np.argsort(-f[name], axis=1), axis=1)
+            total += 1.0 / (k + ranks + 1)
+        return total
+
+    return combine
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    score: Callable[[Features], np.ndarray]
+
+
+CHOSEN = ("e5 sentence", "e5 paragraph", "bm25 sentence")
+VARIANTS = (
+    Variant("previous engine: USE best sentence + BM25", fuse("use sentence", "bm25 sentence")),
+    Variant("E5 best sentence", fuse("e5 sentence")),
+    Variant("E5 whole paragraph", fuse("e5 paragraph")),
+    Variant("E5 sentence + paragraph", fuse("e5 sentence", "e5 paragraph")),
+    Variant("**E5 sentence + paragraph + BM25 (the engine)**", fuse(*CHOSEN)),
+    Variant("… + E5 two-sentence window", fuse(*CHOSEN, "e5 window")),
+    Variant("… + BM25 on character 4-grams", fuse(*CHOSEN, "bm25 char 4-grams")),
+    Variant("… + USE best sentence", fuse(*CHOSEN, "use sentence")),
+    Variant("… with a hub-corrected E5 sentence (CSLS-style)", fuse("e5 sentence, hub-corrected", *CHOSEN[1:])),
+    Variant("… fused by reciprocal rank instead of z-scores", reciprocal_rank(*CHOSEN)),
+)
+
+
+def recall(results: Sequence[Result], half: str, at: int) -> float:
+    mine = [r for r in results if r.question.half == half]
+    return sum(r.rank is not None and r.rank <= at for r in mine) / len(mine)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality.ablation", description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    encoders = {name: Encoder.open(name) for name in (E5_MODEL, USE_MODEL)}
+    sets = load_sets(names=("qa_dev", "qa_dev_v2", "squad"))
+    article = list(parse_document(ARTICLE.name, ARTICLE.read_text("utf-8")).paragraphs)
+    squad_json = data.load_json(EVAL_DIR / FILES["squad"])
+    squad = [
+        p
+        for a in squad_json["data"]
+        for p in parse_document(
+            data.squad_file_name(a["title"]), "\n\n".join(x["context"] for x in a["paragraphs"])
+        ).paragraphs
+    ]
+    table: dict[str, dict[str, list[Result]]] = {v.name: {} for v in VARIANTS}
+    for name, questions in sets.items():
+        answerable = [q for q in questions if q.kind == "answerable"]
+        paragraphs = squad if name == "squad" else article
+        found = features(encoders, paragraphs, [q.text for q in answerable])
+        for variant in VARIANTS:
+            table[variant.name][name] = ranked_results(variant.name, answerable, paragraphs, variant.score(found))
+    header = "| variant | " + " | ".join(f"{name} {half} r@1 / r@3" for name in sets for half in HALVES) + " |"
+    lines = [
+        "# Ranking ablation",
+        "",
+        "Command: `python -m bench.quality.ablation`. Paragraph recall of the answerable questions, every",
+        "paragraph of the corpus scored, no relevance bar; z-score fusion with equal weights unless said.",
+        "",
+        header,
+        "|---|" + "--:|" * (len(sets) * len(HALVES)),
+    ]
+    for variant in VARIANTS:
+        cells = [
+            f"{recall(table[variant.name][name], half, 1):.3f} / {recall(table[variant.name][name], half, 3):.3f}"
+            for name in sets
+            for half in HALVES
+        ]
+        lines.append(f"| {variant.name} | " + " | ".join(cells) + " |")
+    lines += ["", f"Wall time: {time.perf_counter() - started:.1f} s."]
+    text = "\n".join(lines)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ablation.md").write_text(text + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -130,33 +130,38 @@ def _in_half(result: Result, half: str) -> bool:
     return half == "all" or result.question.half == half
 
 
+def _grouped(results: Iterable[Result]) -> dict[str, dict[str, list[Result]]]:
+    """Results by set, then by method, each in the order it first appears."""
+    out: dict[str, dict[str, list[Result]]] = {}
+    for result in results:
+        out.setdefault(result.question.set, {}).setdefault(result.method, []).append(result)
+    return out
+
+
 def tabulate(results: Sequence[Result]) -> Tables:
     """Figures for every set, method and half (methods in the order they first appear)."""
-    tables: Tables = {}
-    for result in results:
-        tables.setdefault(result.question.set, {}).setdefault(result.method, {})
-    for set_name, methods in tables.items():
-        for method in methods:
-            mine = [r for r in results if r.question.set == set_name and r.method == method]
-            methods[method] = {half: aggregate(r for r in mine if _in_half(r, half)) for half in HALF_NAMES}
-    return tables
+    return {
+        set_name: {
+            method: {half: aggregate(r for r in mine if _in_half(r, half)) for half in HALF_NAMES}
+            for method, mine in methods.items()
+        }
+        for set_name, methods in _grouped(results).items()
+    }
 
 
 def breakdown(results: Sequence[Result], key: Callable[[Question], str]) -> Breakdown:
     """Figures of the answerable questions grouped by ``key`` (e.g. language), per set, method, half."""
-    answerable = [r for r in results if r.question.kind == "answerable"]
-    out: Breakdown = {}
-    for result in answerable:
-        out.setdefault(result.question.set, {}).setdefault(result.method, {})
-    for set_name, methods in out.items():
-        for method in methods:
-            mine = [r for r in answerable if r.question.set == set_name and r.method == method]
-            groups = sorted({key(r.question) for r in mine})
-            methods[method] = {
+    grouped = _grouped(r for r in results if r.question.kind == "answerable")
+    return {
+        set_name: {
+            method: {
                 half: {
                     group: aggregate(r for r in mine if key(r.question) == group and _in_half(r, half))
-                    for group in groups
+                    for group in sorted({key(r.question) for r in mine})
                 }
                 for half in HALF_NAMES
             }
-    return out
+            for method, mine in methods.items()
+        }
+        for set_name, methods in grouped.items()
+    }

@@ -42,9 +42,12 @@ def bm25_scores(paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarr
     return scores
 
 
-def dense_scores(encoder: TextEncoder, paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
-    """Cosine of every question (rows) with every whole paragraph, one vector per paragraph."""
-    passages = encoder.documents(list(paragraphs))
+def dense_scores(
+    encoder: TextEncoder, paragraphs: Sequence[str], questions: Sequence[str], vectors: np.ndarray | None = None
+) -> np.ndarray:
+    """Cosine of every question (rows) with every whole paragraph, one vector per paragraph
+    (``vectors``, when the engine's index holds them already: the same encoder, the same texts)."""
+    passages = encoder.documents(list(paragraphs)) if vectors is None else vectors
     queries = encoder.queries(list(questions))
     return np.asarray(queries @ passages.T, dtype=np.float32)
 
@@ -65,8 +68,14 @@ def ranked_results(
     return results
 
 
-def baselines(encoder: TextEncoder, paragraphs: Sequence[Paragraph], questions: Sequence[Question]) -> list[Result]:
-    """BM25 and dense results for the answerable ``questions`` over ``paragraphs``."""
+def baselines(
+    encoder: TextEncoder,
+    paragraphs: Sequence[Paragraph],
+    questions: Sequence[Question],
+    vectors: np.ndarray | None = None,
+) -> list[Result]:
+    """BM25 and dense results for the answerable ``questions`` over ``paragraphs`` (their
+    ``vectors``, if known)."""
     answerable = [q for q in questions if q.kind == "answerable"]
     if not answerable:
         return []
@@ -74,5 +83,5 @@ def baselines(encoder: TextEncoder, paragraphs: Sequence[Paragraph], questions: 
     asked = [q.text for q in answerable]
     return [
         *ranked_results(BM25, answerable, paragraphs, bm25_scores(texts, asked)),
-        *ranked_results(DENSE, answerable, paragraphs, dense_scores(encoder, texts, asked)),
+        *ranked_results(DENSE, answerable, paragraphs, dense_scores(encoder, texts, asked, vectors)),
     ]

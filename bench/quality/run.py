@@ -96,7 +96,10 @@ def measure(
         results += ask_all(engine, questions, workers)
         seconds[f"{name}: engine"] = time.perf_counter() - started
         started = time.perf_counter()
-        results += baselines(engine.encoder, [p for d in documents for p in d.paragraphs], questions)
+        paragraphs = [p for d in documents for p in d.paragraphs]
+        if [(p.source, p.number) for p in engine.index.paragraphs] != [(p.source, p.number) for p in paragraphs]:
+            raise data.DataError("the index's paragraphs are not the documents' paragraphs")
+        results += baselines(engine.encoder, paragraphs, questions, engine.index.paragraph_vectors)
         seconds[f"{name}: baselines"] = time.perf_counter() - started
     return results, seconds
 

@@ -3,7 +3,7 @@
 The bot under test is pointed at it with ``TELEGRAM_API_BASE_URL=<stub.base_url>``. The stub
 answers the methods the bot uses, records every call, hands out queued updates through
 ``getUpdates``, serves uploaded files, and can be told to fail (HTTP 500, 429 with
-``retry_after``, or a delay) to test how the bot copes with a failing Telegram.
+``retry_after``, or a delay; for every chat or one) to test how the bot copes with a failing Telegram.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ class Call:
 
 @dataclass
 class Fault:
-    """Make the next ``times`` calls of ``method`` (or of every method, for ``*``) fail."""
+    """Make the next ``times`` calls of ``method`` (or of every method, for ``*``) fail; to ``chat_id`` only, if set."""
 
     method: str
     status: int = 500
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+    chat_id: int | None = None
 
 
 def api_result(method: str, params: dict[str, Any], files: dict[str, bytes], message_ids: Iterator[int]) -> Any:
@@ -173,9 +174,12 @@ class BotApiStub:
 
     # -- the HTTP side --------------------------------------------------------------
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        chat_id = params.get("chat_id")
         with self._lock:
             for fault in self.faults:
+                if fault.chat_id is not None and (chat_id is None or int(chat_id) != fault.chat_id):
+                    continue
                 if fault.method in (method, "*") and fault.times > 0:
                     fault.times -= 1
                     return fault
@@ -190,7 +194,7 @@ class BotApiStub:
         for key, value in form.items():
             if not isinstance(value, str):  # an uploaded file
                 params[key] = await value.read()
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params)
         with self._changed:
             status = 200 if fault is None else (429 if fault.retry_after is not None else fault.status)
             self.calls.append(Call(method, params, status=status))

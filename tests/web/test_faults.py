@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 import pytest
 from prometheus_client import REGISTRY
 
+from bot.texts import text
 from index import Engine
 from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update
 from tests.web.conftest import RunningServer, StartServer
 
 QUESTION = "Wie is Maria Lvova-Belova?"
+APOLOGY = text("nl", "error")  # what the error handler tells a chat whose answer failed
 
 
 def errors_counted() -> float:
@@ -33,12 +37,24 @@ def delivered(server: RunningServer) -> set[int]:
     return {int(c.params["chat_id"]) for c in server.api.calls_to("sendMessage") if c.status == 200}
 
 
-async def wait_delivered(server: RunningServer, chats: range, attempts: int) -> None:
-    """Poll until every chat in ``chats`` got a message through, or ``attempts`` polls have passed."""
-    for _ in range(attempts):
-        if set(chats) <= delivered(server):
-            return
+def sent_to(server: RunningServer, chat_id: int) -> list[tuple[int, str]]:
+    """``(status, text)`` of every sendMessage to ``chat_id``, oldest first."""
+    calls = server.api.calls_to("sendMessage")
+    return [(c.status, str(c.params["text"])) for c in calls if int(c.params["chat_id"]) == chat_id]
+
+
+async def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``check`` until it holds; AssertionError naming ``what`` once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
         await asyncio.sleep(0.05)
+
+
+async def wait_delivered(server: RunningServer, chats: range) -> None:
+    """Wait (bounded) until every chat in ``chats`` got a message through."""
+    await eventually(lambda: set(chats) <= delivered(server), f"a message delivered to each of {chats}")
 
 
 async def assert_recovered(server: RunningServer, update_id: int, chat_id: int) -> None:
@@ -61,7 +77,7 @@ async def test_429_with_retry_after_is_waited_out_and_retried(
     server.api.fail(Fault("sendMessage", retry_after=1, times=3))
     chats = range(800, 810)
     await send_burst(server, 1, chats)
-    await wait_delivered(server, chats, 400)
+    await wait_delivered(server, chats)
     ok = [c for c in server.api.calls_to("sendMessage") if c.status == 200]
     assert sorted(int(c.params["chat_id"]) for c in ok) == list(chats)  # each answered, once
     assert all("Lvova-Belova" in str(c.params["text"]) for c in ok)
@@ -75,16 +91,47 @@ async def test_server_errors_are_logged_and_the_bot_carries_on(
 ) -> None:
     server = await start_server(article_engine)
     errors = errors_counted()
-    server.api.fail(Fault("sendMessage", status=status, times=6))
-    chats = range(820, 830)
+    chats, failing = range(820, 830), range(820, 826)
+    # The first message to each failing chat (its answer) fails once, whatever order the burst is
+    # served in; a fault budget shared by all chats could also take an apology, and then the test
+    # would depend on scheduling (the case of both failing has its own test below).
+    for chat in failing:
+        server.api.fail(Fault("sendMessage", status=status, chat_id=chat))
     with caplog.at_level(logging.WARNING):
         await send_burst(server, 1, chats)
-        # Every chat ends with a delivered message: its answer, or the apology when the answer failed.
-        await wait_delivered(server, chats, 300)
-    assert delivered(server) >= set(chats)
-    assert errors_counted() - errors >= 1
-    assert any("error while handling an update" in r.getMessage() for r in caplog.records)
+        await wait_delivered(server, chats)
+    for chat in chats:
+        sent = sent_to(server, chat)
+        if chat in failing:  # the answer failed, the apology got through
+            assert [s for s, _ in sent] == [status, 200], chat
+            assert "Lvova-Belova" in sent[0][1] and sent[1][1] == APOLOGY, chat
+        else:
+            assert [s for s, _ in sent] == [200] and "Lvova-Belova" in sent[0][1], chat
+    assert errors_counted() - errors == len(failing)
+    logged = [r.getMessage() for r in caplog.records if "error while handling an update" in r.getMessage()]
+    assert all(any(f"chat {chat}," in m for m in logged) for chat in failing), logged
     await assert_recovered(server, 100, 831)
+
+
+async def test_a_chat_whose_apology_fails_too_is_logged_and_answered_later(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram failing twice for one chat: nothing reaches it, which is logged; the bot carries on."""
+    server = await start_server(article_engine)
+    errors = errors_counted()
+    server.api.fail(Fault("sendMessage", status=502, times=2, chat_id=860))
+    with caplog.at_level(logging.WARNING):
+        await send_burst(server, 1, range(860, 862))
+        await eventually(
+            lambda: any("could not tell the user" in r.getMessage() for r in caplog.records),
+            "the failed apology logged",
+        )
+        await wait_delivered(server, range(861, 862))
+    sent = sent_to(server, 860)
+    assert [s for s, _ in sent] == [502, 502]
+    assert "Lvova-Belova" in sent[0][1] and sent[1][1] == APOLOGY
+    assert errors_counted() - errors == 1
+    await assert_recovered(server, 100, 860)  # the same chat, asking again, gets its answer
 
 
 async def test_a_bot_api_that_times_out_is_logged_and_the_bot_carries_on(

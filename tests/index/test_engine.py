@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -128,3 +129,37 @@ def test_names_match_without_their_diacritics() -> None:
 
     assert tokenize("Armenië en Oekraïne") == tokenize("Armenie en Oekraine")
     assert "het" not in tokenize("het Strafhof")
+
+
+def _with_bars(engine: Engine, refuse: float, hedge: float) -> Engine:
+    """``engine``'s index and model under other relevance bars."""
+    config = dataclasses.replace(engine.config, min_relevance=refuse, answer_relevance=hedge)
+    other = Engine(config, engine.encoder)
+    other.load(build=False)
+    return other
+
+
+def test_the_outcome_follows_the_question_relevance_and_the_two_bars(article_engine: Engine) -> None:
+    question = "Wat moet Armenië doen als Poetin op bezoek komt?"
+    relevance = article_engine.ask(question).relevance
+    assert article_engine.ask(question).outcome == "answered"
+    assert relevance > article_engine.ask("How do I bake sourdough bread?").relevance
+    cases = {
+        (relevance - 1, relevance - 0.5): "answered",
+        (relevance - 1, relevance + 0.5): "hedged",
+        (relevance + 0.5, relevance + 1): "refused",
+    }
+    for (refuse, hedge), outcome in cases.items():
+        answer = _with_bars(article_engine, refuse, hedge).ask(question, k=3)
+        assert answer.outcome == outcome, (refuse, hedge)
+        assert answer.relevance == pytest.approx(relevance)
+        assert len(answer.passages) == (0 if outcome == "refused" else 3)
+        assert answer.answered == (outcome != "refused")
+
+
+def test_an_answered_question_gets_all_k_passages_not_only_the_relevant_ones(article_engine: Engine) -> None:
+    """The decision is about the question; once it is answered, ranking alone orders the passages."""
+    answer = article_engine.ask("Wie is Maria Lvova-Belova?", k=8)
+    assert answer.outcome == "answered"
+    assert sorted(p.paragraph for p in answer.passages) == list(range(1, 9))
+    assert "Lvova-Belova" in answer.passages[0].text

@@ -27,13 +27,14 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
+from index.encoders import E5_MODEL, USE_MODEL
 from index.store import StoredIndex
 
 # (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets
-# by ``python -m bench.quality --calibrate`` (README, "Quality"); other models get the E5 bars.
+# by ``python -m bench.quality.calibrate`` (README, "How it answers"); other models get E5's.
 CALIBRATED: dict[str, tuple[float, float]] = {
-    "multilingual-e5-small": (2.9, 3.85),
-    "use-multilingual": (0.9, 3.4),
+    E5_MODEL: (2.9, 3.85),
+    USE_MODEL: (0.9, 3.4),
 }
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
@@ -119,7 +120,7 @@ def _zscore(values: np.ndarray) -> np.ndarray:
 
 def calibrated_bars(model: str) -> tuple[float, float]:
     """``(min_relevance, answer_relevance)`` for ``model``."""
-    return CALIBRATED.get(model, CALIBRATED["multilingual-e5-small"])
+    return CALIBRATED.get(model, CALIBRATED[E5_MODEL])
 
 
 def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int) -> tuple[list[Passage], float]:

@@ -8,15 +8,21 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 
+from bot.redact import install, secrets_of
 from bot.settings import Settings, SettingsError, load_settings
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
 logger = logging.getLogger(__name__)
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr; httpx stays at WARNING because its request lines carry the bot token."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr with the token and webhook secret redacted on the handler, whatever the logger or
+    level; httpx stays at WARNING because its request lines carry the bot token."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    token, secret = settings.telegram_bot_token, settings.webhook_secret
+    install(secrets_of(token.get_secret_value() if token else None, secret.get_secret_value() if secret else None))
     for noisy in ("httpx", "httpcore", "faiss.loader", "bm25s", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -106,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings)  # before anything logs
     command = args.command or ("serve" if settings.telegram_bot_token else "chat")
     try:
         if command == "reindex":

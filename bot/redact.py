@@ -1,32 +1,70 @@
-"""Keep the bot token out of the logs: Bot API URLs carry it, and libraries log URLs and errors.
+"""Keep the secrets out of the logs: Bot API URLs carry the token, and libraries log URLs and errors.
 
-python-telegram-bot logs the Bot API URL at DEBUG ("Set Bot API URL: .../bot<token>") and a
-rejected token's error message names the token; httpx logs every request URL at INFO.
+python-telegram-bot logs the Bot API URL at DEBUG ("Set Bot API URL: .../bot<token>") and the
+``setWebhook`` parameters (the webhook secret among them); a rejected token's error message names
+the token; httpx logs every request URL at INFO. ``install`` puts the redaction on the handlers
+of the root logger, so every logger that propagates to them is covered; ``protect`` also puts it
+on the URL loggers themselves, for handlers attached to them directly.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 _FORMATTER = logging.Formatter()
 
 
-class RedactToken(logging.Filter):
-    """Replace the token in a record's message and traceback with ``<token>``."""
+class RedactSecrets(logging.Filter):
+    """Replace each secret in a record's message, traceback and stack with its placeholder."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, secrets: Mapping[str, str]) -> None:
         super().__init__()
-        self.token = token
+        # Longest first, so a secret containing another is replaced whole.
+        self.secrets = dict(sorted(((s, p) for s, p in secrets.items() if s), key=lambda item: -len(item[0])))
+
+    def _scrub(self, text: str) -> str:
+        for secret, placeholder in self.secrets.items():
+            text = text.replace(secret, placeholder)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
+        clean = self._scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
             trace = record.exc_text or _FORMATTER.formatException(record.exc_info)
-            if self.token in trace:
-                record.exc_text = trace.replace(self.token, "<token>")  # formatters print exc_text when set
+            clean = self._scrub(trace)
+            if clean != trace:
+                record.exc_text = clean  # formatters print exc_text when set
+        if record.stack_info:
+            record.stack_info = self._scrub(record.stack_info)
         return True
+
+
+class RedactToken(RedactSecrets):
+    """Replace the token with ``<token>``."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__({token: "<token>"})
+        self.token = token
+
+
+def secrets_of(token: str | None, webhook_secret: str | None) -> dict[str, str]:
+    """The placeholder for each secret that is set."""
+    found = {token: "<token>", webhook_secret: "<secret>"}
+    return {secret: placeholder for secret, placeholder in found.items() if secret}
+
+
+def install(secrets: Mapping[str, str], logger: logging.Logger = logging.root) -> None:
+    """Redact ``secrets`` on every handler of ``logger`` (the root: every propagating logger)."""
+    wanted = RedactSecrets(secrets)
+    if not wanted.secrets:
+        return
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactSecrets) and f.secrets == wanted.secrets for f in handler.filters):
+            handler.addFilter(RedactSecrets(secrets))
 
 
 def _url_loggers() -> list[str]:

@@ -169,7 +169,10 @@ async def serve(
     refresher: asyncio.Task[None] | None = None
     try:
         await asyncio.wait({startup, stopping, http}, return_when=asyncio.FIRST_COMPLETED)
-        if startup.done() and startup.exception() is not None:
+        if startup.done() and isinstance(startup.exception(), InvalidToken):
+            logger.error("the bot could not start: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+            status = 1
+        elif startup.done() and startup.exception() is not None:
             logger.error("the bot could not start: %s", startup.exception(), exc_info=startup.exception())
             status = 1
         elif startup.done():

@@ -1,11 +1,11 @@
-"""The token never reaches a log line, in messages or in tracebacks."""
+"""The token and the webhook secret never reach a log line, in messages or in tracebacks."""
 
 from __future__ import annotations
 
 import io
 import logging
 
-from bot.redact import RedactToken, protect
+from bot.redact import RedactSecrets, RedactToken, install, protect, secrets_of
 
 TOKEN = "987654:SECRET-redact_me"
 
@@ -35,3 +35,29 @@ def test_messages_and_tracebacks_from_telegram_loggers_are_redacted() -> None:
     assert TOKEN not in written and "SECRET-redact_me" not in written
     assert sum(isinstance(f, RedactToken) and f.token == TOKEN for f in logger.filters) == 1
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+
+
+def test_handler_redaction_covers_every_logger_both_secrets_args_and_tracebacks() -> None:
+    secret = "webhook-Secret_42"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    parent = logging.getLogger("test_redact_root")
+    parent.addHandler(handler)
+    install(secrets_of(TOKEN, secret), logger=parent)
+    install(secrets_of(TOKEN, secret), logger=parent)  # idempotent
+    logger = logging.getLogger("test_redact_root.bot.webserver")  # no filter of its own
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("Calling Bot API endpoint `setWebhook` with parameters `%s`", {"secret_token": secret})
+        try:
+            raise RuntimeError(f"The token `{TOKEN}` was rejected by the server.")
+        except RuntimeError as exc:
+            logger.error("the bot could not start: %s", exc, exc_info=exc)
+    finally:
+        parent.removeHandler(handler)
+    written = stream.getvalue()
+    assert "'secret_token': '<secret>'" in written
+    assert written.count("The token `<token>` was rejected") == 2 and "Traceback" in written
+    assert TOKEN not in written and secret not in written
+    assert sum(isinstance(f, RedactSecrets) for f in handler.filters) == 1
+    assert secrets_of(None, None) == {}

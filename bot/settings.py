@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,15 +20,6 @@ DEFAULT_EXAMPLES = (
     "Waarom verslechteren de banden tussen Armenië en Rusland?",
     "Hoe reageert het Kremlin op de aansluiting bij het Strafhof?",
 )
-
-
-def _engine_default(name: str) -> float | None:
-    """The engine's own default for a relevance bar, so the settings follow its calibration.
-
-    None when the engine leaves the bar to its per-model calibration.
-    """
-    default = next(f.default for f in dataclasses.fields(EngineConfig) if f.name == name)
-    return float(default) if isinstance(default, int | float) else None
 
 
 class SettingsError(Exception):
@@ -52,8 +42,9 @@ class Settings(BaseSettings):
     query_prompt: str = ""
     document_prompt: str = ""
     top_k: int = Field(default=3, ge=1, le=10)
-    min_relevance: float | None = Field(default=_engine_default("min_relevance"), allow_inf_nan=False)
-    answer_relevance: float | None = Field(default=_engine_default("answer_relevance"), allow_inf_nan=False)
+    # Unset (None): the model's calibrated bars (see ``index.search``).
+    min_relevance: float | None = Field(default=None, allow_inf_nan=False)
+    answer_relevance: float | None = Field(default=None, allow_inf_nan=False)
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
 
@@ -87,7 +78,15 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split("|") if part.strip()) or DEFAULT_EXAMPLES
         return value
 
-    @field_validator("telegram_bot_token", "webhook_secret", "telegram_api_file_url", "webhook_url", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "webhook_secret",
+        "telegram_api_file_url",
+        "webhook_url",
+        "min_relevance",
+        "answer_relevance",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -104,13 +103,6 @@ class Settings(BaseSettings):
     def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-        return value
-
-    @field_validator("min_relevance", "answer_relevance", mode="before")
-    @classmethod
-    def _blank_is_engine_default(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return _engine_default(str(info.field_name))
         return value
 
     @field_validator("answer_relevance")
@@ -134,7 +126,7 @@ class Settings(BaseSettings):
         return urlsplit(self.webhook_url or "").path or "/"
 
     def engine_config(self) -> EngineConfig:
-        config = EngineConfig(
+        return EngineConfig(
             corpus_dir=self.corpus_dir,
             index_dir=self.index_dir,
             model=self.embedding_model,
@@ -142,13 +134,10 @@ class Settings(BaseSettings):
             document_prompt=self.document_prompt,
             top_k=self.top_k,
             max_question_chars=self.max_question_chars,
+            min_relevance=self.min_relevance,
+            answer_relevance=self.answer_relevance,
             refresh_seconds=self.index_refresh_seconds,
         )
-        if self.min_relevance is not None:  # unset: the engine's own calibrated bar
-            config = dataclasses.replace(config, min_relevance=self.min_relevance)
-        if self.answer_relevance is not None:
-            config = dataclasses.replace(config, answer_relevance=self.answer_relevance)
-        return config
 
 
 def load_settings(**overrides: Any) -> Settings:

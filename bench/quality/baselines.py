@@ -31,14 +31,19 @@ class TextEncoder(Protocol):
 
 def bm25_scores(paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
     """BM25 (``bm25s``, the engine's tokenizer) of every question (rows) against every paragraph."""
+    return bm25_matrix([tokenize(text) for text in paragraphs], [tokenize(question) for question in questions])
+
+
+def bm25_matrix(documents: Sequence[list[str]], questions: Sequence[list[str]]) -> np.ndarray:
+    """BM25 of every tokenized question (rows) against every tokenized document."""
     model = bm25s.BM25()
-    model.index([tokenize(text) for text in paragraphs], show_progress=False)
+    model.index(list(documents), show_progress=False)
     vocabulary = model.vocab_dict
-    scores = np.zeros((len(questions), len(paragraphs)), dtype=np.float32)
-    for row, question in enumerate(questions):
-        tokens = [token for token in tokenize(question) if token in vocabulary]
-        if tokens:
-            scores[row] = model.get_scores(tokens)
+    scores = np.zeros((len(questions), len(documents)), dtype=np.float32)
+    for row, tokens in enumerate(questions):
+        known = [token for token in tokens if token in vocabulary]
+        if known:
+            scores[row] = model.get_scores(known)
     return scores
 
 

@@ -19,7 +19,6 @@ printed for information. The chosen values go into ``index.search.CALIBRATED`` b
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import math
 import tempfile
@@ -29,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.quality import data
-from bench.quality.data import EVAL_DIR, FILES, Question
-from bench.quality.run import article_corpus, load_sets
-from index import Engine, EngineConfig
+from bench.quality.data import Question
+from bench.quality.run import load_sets, open_engines
+from index import Engine
 from index.encoders import DEFAULT_MODEL
 
 GRID = 0.05
@@ -73,19 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     sets = load_sets()
     tune = {name: [q for q in qs if q.half == "tune"] for name, qs in sets.items()}
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
-        root = Path(tmp)
-        config = EngineConfig(
-            corpus_dir=article_corpus(root / "article" / "corpus"),
-            index_dir=root / "article" / "index",
-            model=args.model,
-        )
-        article = Engine.open(config)
-        data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")
-        squad_config = dataclasses.replace(
-            config, corpus_dir=root / "squad" / "corpus", index_dir=root / "squad" / "index"
-        )
-        squad = Engine(squad_config, article.encoder)
-        squad.load()
+        article, squad = open_engines(Path(tmp), model=args.model)
+        assert squad is not None
         relevance: dict[tuple[str, str], np.ndarray] = {}
         for name, questions in tune.items():
             engine = squad if name == "squad" else article

@@ -25,7 +25,7 @@ from bench.quality.report import render, to_json
 from bench.quality.scoring import ENGINE, Breakdown, K, Result, Tables, breakdown, first_hit, tabulate
 from bench.quality.targets import Check, Gap, check_all, gaps
 from index import Engine, EngineConfig, QuestionError
-from index.encoders import Encoder
+from index.encoders import DEFAULT_MODEL, Encoder
 
 RESULTS = PROJECT / "bench" / "results"
 WORKERS = 2
@@ -48,14 +48,28 @@ def load_sets(eval_dir: Path = EVAL_DIR, names: Iterable[str] = SETS) -> dict[st
     return sets
 
 
-def open_engine(corpus_dir: Path, index_dir: Path, encoder: Encoder | None = None) -> Engine:
-    """A real engine over ``corpus_dir`` with the default model (``encoder``, when given, is reused)."""
-    config = EngineConfig(corpus_dir=corpus_dir, index_dir=index_dir)
+def open_engine(
+    corpus_dir: Path, index_dir: Path, encoder: Encoder | None = None, model: str = DEFAULT_MODEL
+) -> Engine:
+    """A real engine over ``corpus_dir`` with ``model`` (``encoder``, when given, is reused)."""
+    config = EngineConfig(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     if encoder is None:
         return Engine.open(config)
     engine = Engine(config, encoder)
     engine.load()
     return engine
+
+
+def open_engines(root: Path, *, squad: bool = True, model: str = DEFAULT_MODEL) -> tuple[Engine, Engine | None]:
+    """Engines over the article and, with ``squad``, over the SQuAD articles (checked paragraph for
+    paragraph), built in folders under ``root`` with one loaded model."""
+    article = open_engine(article_corpus(root / "article" / "corpus"), root / "article" / "index", model=model)
+    if not squad:
+        return article, None
+    expected = data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")
+    engine = open_engine(root / "squad" / "corpus", root / "squad" / "index", article.encoder, model)
+    data.check_corpus(engine.sources(), expected)
+    return article, engine
 
 
 def article_corpus(folder: Path) -> Path:
@@ -163,14 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sets = load_sets(names=args.sets)
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
-        root = Path(tmp)
         built = time.perf_counter()
-        article = open_engine(article_corpus(root / "article" / "corpus"), root / "article" / "index")
-        squad = None
-        if "squad" in sets:
-            expected = data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")
-            squad = open_engine(root / "squad" / "corpus", root / "squad" / "index", article.encoder)
-            data.check_corpus(squad.sources(), expected)
+        article, squad = open_engines(Path(tmp), squad="squad" in sets)
         timings = {"engines built": time.perf_counter() - built}
         results, asked = measure(article, squad, sets, args.workers)
         timings.update(asked)

@@ -129,5 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CorpusError, IndexFileError, ModelError, ReindexBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file-system fault the engine does not name itself
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

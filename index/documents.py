@@ -104,29 +104,51 @@ def _title(name: str) -> str:
     return stem[:1].upper() + stem[1:] if stem else name
 
 
+def printable_name(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8 as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def corpus_files(folder: Path) -> list[Path]:
-    """The document files of a corpus folder, sorted by name; hidden files are ignored."""
+    """The document files of a corpus folder, sorted by name; hidden files are ignored.
+
+    CorpusError when the folder exists but cannot be listed.
+    """
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-    )
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus folder {folder}: {exc.strerror or exc}") from None
+    return sorted(p for p in entries if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+
+
+def _skip(skipped: dict[str, str], name: str, why: str) -> None:
+    skipped[name] = why
+    logger.warning("skipping %s: %s", name, why)
 
 
 def load_corpus(folder: Path) -> Corpus:
-    """Read every UTF-8 document in ``folder``; unreadable files are skipped and named."""
+    """Read every UTF-8 document in ``folder``; files that cannot be read are skipped and named."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist")
     documents: list[Document] = []
     skipped: dict[str, str] = {}
     digest = hashlib.sha256()
     for path in corpus_files(folder):
-        raw = path.read_bytes()
+        name = printable_name(path.name)
+        if name != path.name:  # it could not be stored in the index, nor named in a reply
+            _skip(skipped, name, "the file name is not UTF-8")
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            _skip(skipped, name, f"cannot be read ({exc.strerror or exc})")
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            skipped[path.name] = f"not UTF-8 text (byte {exc.start})"
-            logger.warning("skipping %s: not UTF-8 text", path.name)
+            _skip(skipped, name, f"not UTF-8 text (byte {exc.start})")
             continue
         document = parse_document(path.name, text)
         if not document.paragraphs:

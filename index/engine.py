@@ -14,7 +14,15 @@ from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
 from index.search import Answer, Outcome, calibrated_bars, rank
-from index.store import IndexFileError, IndexStore, StoredIndex, make_vector_index, new_manifest, sentence_rows
+from index.store import (
+    IndexFileError,
+    IndexStore,
+    IndexWriteError,
+    StoredIndex,
+    make_vector_index,
+    new_manifest,
+    sentence_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +86,7 @@ class Engine:
         self._cache: OrderedDict[tuple[str, str, int], Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._checked_at = 0.0
+        self._refresh_problem: str | None = None  # logged once, not on every check
 
     @classmethod
     def open(cls, config: EngineConfig, *, build: bool = True, progress: bool = False) -> Engine:
@@ -149,10 +158,11 @@ class Engine:
         logger.warning("rebuilding the index: %s", reason)
         try:
             self.reindex(progress=progress, corpus=corpus)
-        except CorpusError as exc:
+        except (CorpusError, IndexWriteError) as exc:
             if index is None or self.stale_reason(index) is not None:
                 raise
-            # Nothing to build from, but an index for this model exists: keep answering from it.
+            # Nothing to build from, or nowhere to write it, but an index for this model
+            # exists: keep answering from it.
             logger.warning("cannot rebuild (%s); serving index %s", exc, index.version)
             self._serve(index)
 
@@ -181,20 +191,31 @@ class Engine:
             self._refresh_lock.release()
 
     def _switch_to_current(self) -> bool:
-        current = self.store.current()
+        try:
+            current = self.store.current()
+        except IndexFileError as exc:
+            self._refresh_failed(str(exc))
+            return False
         if current is None or (self._index is not None and current == self._index.version):
             return False
         try:
             index = self.store.load(current)
         except IndexFileError as exc:
-            logger.error("not switching to index %s: %s", current, exc)
+            self._refresh_failed(f"not switching to index {current}: {exc}")
             return False
         reason = self.stale_reason(index)
         if reason:
-            logger.error("not switching to index %s: %s", current, reason)
+            self._refresh_failed(f"not switching to index {current}: {reason}")
             return False
+        self._refresh_problem = None
         self._serve(index)
         return True
+
+    def _refresh_failed(self, problem: str) -> None:
+        """Log why the published index cannot be served, once until the reason changes."""
+        if problem != self._refresh_problem:
+            logger.error("%s", problem)
+        self._refresh_problem = problem
 
     def build(self, corpus: Corpus, *, progress: bool = False) -> StoredIndex:
         """Embed and index ``corpus`` in memory; raises CorpusError when it has no text."""
@@ -237,6 +258,7 @@ class Engine:
         try:
             started = time.perf_counter()
             corpus = corpus or load_corpus(self.config.corpus_dir)
+            self.store.check_writable()  # before minutes of embedding, not after
             index = self.build(corpus, progress=progress)
             version = self.store.publish(index)
             self._serve(index)

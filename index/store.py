@@ -18,6 +18,7 @@ fails leaves the old index serving. Several processes may share one ``INDEX_DIR`
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -64,6 +65,10 @@ INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "paragraphs.np
 
 class IndexFileError(Exception):
     """An index on disk is missing, incomplete, corrupt or built for something else."""
+
+
+class IndexWriteError(IndexFileError):
+    """A new index could not be written into ``INDEX_DIR`` (not writable, full, not a folder)."""
 
 
 @dataclass
@@ -168,7 +173,10 @@ def _documents_from_json(data: dict[str, Any]) -> list[Document]:
 def write_index(folder: Path, index: StoredIndex) -> None:
     """Write every file of ``index`` into ``folder`` (which must be new and private)."""
     (folder / "passages.json").write_text(json.dumps(_documents_json(index.documents), ensure_ascii=False), "utf-8")
-    faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    try:
+        faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    except RuntimeError as exc:  # FAISS reports a failed write (disk full, say) this way
+        raise OSError(errno.EIO, "FAISS could not write the vectors", str(folder / "vectors.faiss")) from exc
     np.save(folder / "paragraphs.npy", index.paragraph_vectors, allow_pickle=False)
     np.save(folder / "background.npy", index.background, allow_pickle=False)
     index.lexical.save(folder / "lexical")
@@ -248,11 +256,19 @@ class IndexStore:
         self.keep = keep
 
     def current(self) -> str | None:
-        """The version ``CURRENT`` names, or None when nothing was published yet."""
+        """The version ``CURRENT`` names, or None when nothing was published yet.
+
+        IndexFileError when ``CURRENT`` (or ``INDEX_DIR`` itself) cannot be read as a version name.
+        """
+        pointer = self.root / POINTER
         try:
-            name = (self.root / POINTER).read_text("utf-8").strip()
+            name = pointer.read_bytes().decode("utf-8").strip()
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise IndexFileError(f"{pointer} is not a version name (not UTF-8 text)") from None
+        except OSError as exc:
+            raise IndexFileError(f"cannot read {pointer}: {exc.strerror or exc}") from None
         return name or None
 
     def load(self, version: str | None = None) -> StoredIndex:
@@ -266,7 +282,34 @@ class IndexStore:
         return read_index(folder)
 
     def publish(self, index: StoredIndex) -> str:
-        """Write ``index`` as a new version and make it current, atomically."""
+        """Write ``index`` as a new version and make it current, atomically.
+
+        IndexWriteError when ``INDEX_DIR`` cannot take it; whatever was served before stays.
+        """
+        self.check_writable()
+        try:
+            return self._publish(index)
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def check_writable(self) -> None:
+        """IndexWriteError unless a file can be written in ``INDEX_DIR``: checked before a long build."""
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexWriteError(f"cannot write the index: {self.root} is not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-") as probe:
+                probe.write(b"probe\n")
+                probe.flush()
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def _write_error(self, exc: OSError) -> IndexWriteError:
+        path = exc.filename2 or exc.filename
+        where = f" ({path})" if path else ""
+        return IndexWriteError(f"cannot write the index in {self.root}: {exc.strerror or exc}{where}")
+
+    def _publish(self, index: StoredIndex) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
         # Microseconds in the name keep versions in publish order when sorted by name, which
         # ``prune`` relies on: several builds a second are common for small corpora.
@@ -289,7 +332,10 @@ class IndexStore:
 
     def prune(self) -> None:
         """Remove all but the newest ``keep`` versions and stale half-built directories."""
-        current = self.current()
+        try:
+            current = self.current()
+        except IndexFileError:
+            return  # without a readable pointer nothing is known to be unused
         versions = sorted((p for p in self.root.glob("v-*") if p.is_dir()), key=lambda p: p.name)
         for old in versions[: -self.keep]:
             if old.name != current:

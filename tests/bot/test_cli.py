@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.console import chat
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE
+from tests.support.files import make_unreadable, no_file_writes
 
 SETTINGS = (
     "TELEGRAM_BOT_TOKEN",
@@ -39,7 +41,9 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(workdir: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    workdir: Path, *args: str, stdin: str = "", preexec: Callable[[], None] | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     environment.update(CORPUS_DIR=str(workdir / "corpus"), INDEX_DIR=str(workdir / "index"), **env)
     return subprocess.run(
@@ -50,7 +54,17 @@ def run(workdir: Path, *args: str, stdin: str = "", **env: str) -> subprocess.Co
         cwd=workdir,
         env=environment,
         timeout=300,
+        preexec_fn=preexec,
     )
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], text: str) -> None:
+    """The run failed with status 1 and ended with a single ``error:`` line holding ``text``, no traceback."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and text in errors[0], result.stderr
+    assert result.stderr.splitlines()[-1] == errors[0]
 
 
 def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
@@ -153,3 +167,46 @@ def test_an_answer_bar_below_the_passage_bar_is_refused_in_one_line(workdir: Pat
     result = run(workdir, "ask", "hallo", MIN_RELEVANCE="5", ANSWER_RELEVANCE="4")
     assert result.returncode == 2
     assert result.stderr == "error: setting ANSWER_RELEVANCE: Value error, must be at least MIN_RELEVANCE (5), is 4\n"
+
+
+def test_corpus_files_that_cannot_be_read_are_named_and_the_rest_answered(workdir: Path) -> None:
+    with open(os.path.join(os.fsencode(workdir / "corpus"), b"caf\xe9.txt"), "wb") as latin1_name:
+        latin1_name.write(b"Een document met een latin-1 naam.")
+    make_unreadable(workdir / "corpus" / "locked.txt")
+    built = run(workdir, "reindex")
+    assert built.returncode == 0, built.stderr
+    assert "skipped caf\\xe9.txt: the file name is not UTF-8" in built.stderr
+    assert "skipped locked.txt: cannot be read (" in built.stderr
+    assert "indexed 1 document, 8 paragraphs" in built.stdout
+    asked = run(workdir, "ask", QUESTION)
+    assert asked.returncode == 0, asked.stderr
+    assert ANSWER_SENTENCE in asked.stdout and "Traceback" not in asked.stderr
+
+
+@pytest.fixture
+def built_workdir(article_engine: Engine, tmp_path: Path) -> Path:
+    """The article's corpus and its index, built already (a copy of the shared engine's folders)."""
+    shutil.copytree(article_engine.config.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(article_engine.config.index_dir, tmp_path / "index")
+    return tmp_path
+
+
+def test_an_unwritable_index_dir_is_one_line_and_its_index_still_serves(built_workdir: Path) -> None:
+    (built_workdir / "corpus" / "kaas.txt").write_text("Gouda is een Nederlandse kaas.", "utf-8")  # a changed corpus
+    rebuilt = run(built_workdir, "reindex", preexec=no_file_writes)
+    assert_one_error_line(rebuilt, f"error: cannot write the index in {built_workdir / 'index'}: File too large")
+    asked = run(built_workdir, "ask", QUESTION, preexec=no_file_writes)
+    assert asked.returncode == 0, asked.stderr
+    assert ANSWER_SENTENCE in asked.stdout
+    assert "cannot rebuild (cannot write the index" in asked.stderr and "serving index v-" in asked.stderr
+
+
+def test_a_pointer_that_is_a_folder_is_one_line(built_workdir: Path) -> None:
+    (built_workdir / "index" / "CURRENT").unlink()
+    (built_workdir / "index" / "CURRENT").mkdir()
+    assert_one_error_line(run(built_workdir, "reindex"), "cannot write the index in")
+
+
+def test_an_index_dir_that_is_a_file_is_one_line(workdir: Path) -> None:
+    (workdir / "index").write_text("not a folder", "utf-8")
+    assert_one_error_line(run(workdir, "ask", QUESTION), f"{workdir / 'index'} is not a folder")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
 
-from index.documents import CorpusError, load_corpus, parse_document, split_paragraphs, split_sentences
+from index.documents import (
+    CorpusError,
+    load_corpus,
+    parse_document,
+    split_paragraphs,
+    split_sentences,
+)
 from tests.conftest import ARTICLE
+from tests.support.files import make_unreadable
 
 
 def test_article_date_prefix_is_metadata_not_text() -> None:
@@ -82,3 +91,21 @@ def test_titles_come_from_a_markdown_heading_or_the_file_name() -> None:
     assert parse_document("x.md", "# Armenië en het Strafhof\n\nTekst.").title == "Armenië en het Strafhof"
     assert parse_document("armenia-icc-2023-10.txt", "Tekst.").title == "Armenia icc"
     assert parse_document("notes_2024.md", "Tekst.").title == "Notes"
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_named_escaped(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Een goede alinea.", "utf-8")
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "wb") as latin1_name:
+        latin1_name.write(b"Tekst in een bestand met een latin-1 naam.")
+    corpus = load_corpus(tmp_path)
+    assert [d.name for d in corpus.documents] == ["good.txt"]
+    assert corpus.skipped == {"caf\\xe9.txt": "the file name is not UTF-8"}
+    "".join(corpus.skipped).encode("utf-8")  # printable and storable, unlike the name itself
+
+
+def test_a_file_that_cannot_be_read_is_skipped_and_named(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Een goede alinea.", "utf-8")
+    make_unreadable(tmp_path / "locked.txt")
+    corpus = load_corpus(tmp_path)
+    assert [d.name for d in corpus.documents] == ["good.txt"]
+    assert re.fullmatch(r"cannot be read \((Permission denied|Input/output error)\)", corpus.skipped["locked.txt"])

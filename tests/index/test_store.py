@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from index import CorpusError, Engine, IndexFileError
 from index import store as store_module
-from index.store import FORMAT_VERSION, IndexStore, make_vector_index
+from index.store import FORMAT_VERSION, IndexStore, IndexWriteError, make_vector_index
 from tests.conftest import ARTICLE
 
 Make = Callable[..., Engine]
@@ -128,7 +129,7 @@ def test_failed_build_keeps_the_old_index_serving(make_engine: Make, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(store_module, "write_index", broken_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match=r"cannot write the index in .*: disk full"):
         engine.reindex()
     assert store.current() == version
     assert engine.index.version == version
@@ -195,3 +196,46 @@ def test_an_index_of_an_older_format_is_rebuilt_by_itself(make_engine: Make) -> 
     fresh.load()
     assert fresh.index.version != old
     assert fresh.ask("Sluit Armenië zich aan bij het Strafhof?").answered
+
+
+def test_a_pointer_that_is_not_a_version_name_is_a_clear_error_then_a_rebuild(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    pointer = engine.config.index_dir / "CURRENT"
+    pointer.write_bytes(b"v-\xff\xfe\n")
+    with pytest.raises(IndexFileError, match="CURRENT is not a version name"):
+        IndexStore(engine.config.index_dir).current()
+    assert engine.ask("Sluit Armenië zich aan bij het Strafhof?").answered  # the engine serving it carries on
+    fresh = make_engine()
+    fresh.load()
+    assert fresh.index.version != engine.index.version
+    assert IndexStore(engine.config.index_dir).current() == fresh.index.version
+
+
+def test_a_pointer_that_is_a_folder_stops_the_build_with_a_clear_error(
+    make_engine: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    pointer = engine.config.index_dir / "CURRENT"
+    pointer.unlink()
+    pointer.mkdir()
+    with pytest.raises(IndexFileError, match=r"cannot read .*CURRENT: Is a directory"):
+        IndexStore(engine.config.index_dir).current()
+    for _ in range(3):
+        assert engine.refresh(force=True) is False
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"cannot read {pointer}: Is a directory"
+    ]  # logged once, not on every check
+    assert engine.ask("Sluit Armenië zich aan bij het Strafhof?").answered
+    with pytest.raises(IndexWriteError, match=r"cannot write the index in .*: Is a directory"):
+        make_engine().load()
+
+
+def test_an_index_dir_that_is_a_file_is_a_clear_error(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    index_file = engine.config.index_dir
+    index_file.write_text("not a folder", "utf-8")
+    with pytest.raises(IndexWriteError, match=re.escape(f"cannot write the index: {index_file} is not a folder")):
+        engine.load()
+    assert index_file.read_text("utf-8") == "not a folder"

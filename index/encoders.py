@@ -44,6 +44,10 @@ DEFAULT_MODEL = E5_MODEL
 
 
 USE_DIMENSION = 512
+# The models read 512 tokens of a text at most (E5 windows longer texts, the others cut them),
+# and a token of running text rarely spans more than 8 characters: 4096 characters hold what
+# they read. Cutting there before tokenizing bounds the memory one text can take, however long.
+MAX_TEXT_CHARS = 4096
 # Texts per work item when a batch is spread over worker threads.
 _CHUNK = 32
 
@@ -283,7 +287,7 @@ class Encoder:
     def _backend_encode(self, texts: list[str], *, query: bool) -> np.ndarray:
         assert self._backend is not None
         prompt = self._prompts.get("query" if query else "document") or ""
-        return _unit(self._backend.encode([prompt + str(text) for text in texts], query=query))
+        return _unit(self._backend.encode([prompt + str(text)[:MAX_TEXT_CHARS] for text in texts], query=query))
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt, if any)."""
@@ -291,7 +295,10 @@ class Encoder:
             return self._backend_encode(texts, query=True)
         with self._lock:
             vectors = self.model.encode_query(
-                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+                [text[:MAX_TEXT_CHARS] for text in texts],
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -307,7 +314,7 @@ class Encoder:
                 return self._batched(texts, batch_size, progress)
         with self._lock:
             vectors = self.model.encode_document(
-                texts,
+                [text[:MAX_TEXT_CHARS] for text in texts],
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,

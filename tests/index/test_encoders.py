@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from index.encoders import E5_MODEL, USE_MODEL, Encoder, load_model
+from index.encoders import E5_MODEL, MAX_TEXT_CHARS, USE_MODEL, Encoder, load_model
 
 
 def test_the_default_model_finds_the_dutch_sentence_for_an_english_question(encoder: Encoder) -> None:
@@ -53,3 +53,11 @@ def test_an_e5_index_build_needs_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_text_is_read_up_to_max_text_chars_however_long_it_is(encoder: Encoder) -> None:
+    """What lies past the bound never reaches the model, so no text can take unbounded memory."""
+    head = " ".join(f"Armenië{i}" for i in range(1000))[:MAX_TEXT_CHARS]
+    long = head + " Het Kremlin noemt de actie vijandig." * 1500  # ~55,000 characters more
+    whole, cut = encoder.documents([long, head])
+    np.testing.assert_allclose(whole, cut, atol=1e-6)

@@ -15,6 +15,7 @@ from index import Document, Passage
 from index.documents import split_sentences
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
+ELLIPSIS = "\u2026"  # marks where an excerpt of a passage too long for one message was cut
 
 _SPACE = re.compile(r"\s")
 
@@ -71,10 +72,13 @@ def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n
     return messages
 
 
-def passage_blocks(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) -> list[str]:
+def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) -> str:
     """One passage as HTML: where it comes from, then its text with the answering sentence in bold.
 
-    A passage longer than ``limit`` becomes several blocks, cut between sentences where possible.
+    Always one message at most: a passage longer than ``limit`` (documents are cut into
+    paragraphs of bounded size, but escaping can still grow one past a message) is shown as the
+    excerpt around its answering sentence, cut between sentences where possible and marked with
+    "…", so one question never floods a chat.
     """
     header = f"<i>{escape(passage.source)} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
     start = passage.text.find(passage.sentence) if passage.sentence else -1
@@ -85,16 +89,21 @@ def passage_blocks(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT)
         runs = [(s, False) for s in split_sentences(before)]
         runs.append((passage.sentence, True))
         runs += [(s, False) for s in split_sentences(after)]
-    continued = f"<i>({text(lang, 'continued')})</i>"
-    budget = limit - max(size(header), size(continued)) - 1
+    budget = limit - size(header) - 1 - size(f"{ELLIPSIS} ") - size(f" {ELLIPSIS}")
     pieces: list[str] = []
     for raw, bold in runs:
         rendered = _piece(raw, bold)
         pieces += [rendered] if size(rendered) <= budget else _cut(raw, bold, budget)
     body = pack(pieces, budget, separator=" ")
     if not body:
-        return [header]
-    return [f"{header}\n{body[0]}"] + [f"{continued}\n{part}" for part in body[1:]]
+        return header
+    shown = next((i for i, part in enumerate(body) if "<b>" in part), 0)
+    excerpt = body[shown]
+    if shown > 0:
+        excerpt = f"{ELLIPSIS} {excerpt}"
+    if shown < len(body) - 1:
+        excerpt = f"{excerpt} {ELLIPSIS}"
+    return f"{header}\n{excerpt}"
 
 
 def answer_messages(
@@ -105,7 +114,7 @@ def answer_messages(
     ``hedged``: the passages are related but do not answer the question directly, and the first
     message says so before them.
     """
-    blocks = [block for passage in passages for block in passage_blocks(passage, lang, limit)]
+    blocks = [passage_block(passage, lang, limit) for passage in passages]
     return pack([text(lang, "hedged"), *blocks] if hedged else blocks, limit)
 
 

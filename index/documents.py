@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
@@ -11,6 +12,11 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+# The longest paragraph kept whole. A longer one (a document without blank lines, say) is cut
+# into paragraphs of at most this many characters, so every text the model embeds and every
+# passage a reply shows is bounded, whatever the document. Above the longest paragraph of the
+# evaluation sets (1,765 characters), and one Telegram message holds it.
+MAX_PARAGRAPH_CHARS = 2000
 
 # "date 2023-10" (or a full date) at the very start of a document is metadata, not text.
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
@@ -75,10 +81,42 @@ def split_sentences(paragraph: str) -> list[str]:
     return pieces
 
 
+def bound_paragraph(paragraph: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
+    """``paragraph`` in pieces of at most ``limit`` characters, each an exact substring.
+
+    Cut between sentences where one ends within the limit, else at the last whitespace, else
+    after ``limit`` characters; nothing but the whitespace at the cuts is dropped.
+    """
+    if len(paragraph) <= limit:
+        return [paragraph]
+    breaks = [match.end() for match in _SENTENCE_END.finditer(paragraph)]
+    pieces: list[str] = []
+    start = 0
+    while len(paragraph) - start > limit:
+        end = start + limit
+        at = bisect.bisect_right(breaks, end) - 1
+        if at >= 0 and breaks[at] > start:
+            cut = breaks[at]
+        else:
+            space = max(paragraph.rfind(c, start + 1, end + 1) for c in " \t\n")
+            cut = space if space > start else end
+        piece = paragraph[start:cut].strip()
+        if piece:
+            pieces.append(piece)
+        start = cut
+        while start < len(paragraph) and paragraph[start].isspace():
+            start += 1
+    rest = paragraph[start:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
 def split_paragraphs(text: str) -> list[str]:
-    """Split text on blank lines; whitespace around each paragraph is dropped."""
+    """Split text on blank lines, and paragraphs over ``MAX_PARAGRAPH_CHARS`` into bounded pieces;
+    whitespace around each paragraph is dropped."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
+    return [piece for p in _BLANK_LINE.split(text) if p.strip() for piece in bound_paragraph(p.strip())]
 
 
 def parse_document(name: str, text: str) -> Document:

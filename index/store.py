@@ -39,7 +39,7 @@ from index.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: BM25 tokens without diacritics; 3: paragraph vectors
+FORMAT_VERSION = 4  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut
 POINTER = "CURRENT"
 # Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
 # 512-d vectors, one query at a time:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot import metrics
 from index import Engine
+from index.documents import MAX_PARAGRAPH_CHARS
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
+from tests.conftest import ARTICLE
 from tests.support.botapi import TOKEN
 from tests.support.telegram_html import read_html
 from tests.support.updates import (
@@ -272,3 +275,17 @@ async def test_the_engine_runs_off_the_event_loop(article_bot: Bot) -> None:
     done.set()
     await ticker
     assert ticks > 10
+
+
+async def test_a_document_without_blank_lines_is_answered_in_a_few_messages(
+    make_bot: MakeBot, make_engine: Callable[..., Engine]
+) -> None:
+    """The whole article on one line, seven times: it was one paragraph and one answer was ten messages."""
+    one_line = " ".join(ARTICLE.read_text("utf-8").split()[2:])  # without "date 2023-10" and the line breaks
+    engine = make_engine({"one-line.txt": " ".join([one_line] * 7)}, answer_relevance=-1e9)
+    engine.load()
+    assert max(len(p.text) for p in engine.index.paragraphs) <= MAX_PARAGRAPH_CHARS
+    bot = await make_bot(engine, corpus_dir=engine.config.corpus_dir)
+    replies = await bot.replies(text_update(QUESTION))
+    assert 1 <= len(replies) <= 3  # TOP_K passages, one message each at most
+    assert any(f"<b>{ANSWER_SENTENCE}</b>" in reply for reply in replies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import User
 
-from bot.replies import MESSAGE_LIMIT, answer_messages, help_message, not_covered, passage_blocks, size
+from bot.replies import MESSAGE_LIMIT, answer_messages, escape, help_message, not_covered, passage_block, size
 from bot.texts import TEXTS, Language, language
 from index import Document, Passage
 from tests.support.telegram_html import read_html
@@ -56,36 +56,35 @@ def test_passages_are_split_between_paragraphs_under_the_limit() -> None:
     assert seen == list(range(1, 9))
 
 
-def test_a_paragraph_longer_than_a_message_is_cut_between_sentences() -> None:
+def test_a_paragraph_longer_than_a_message_is_one_excerpt_around_its_sentence() -> None:
     sentences = [f"Zin nummer {n} gaat over Armenië & Rusland <en> het Strafhof." for n in range(200)]
     text = " ".join(sentences)
-    messages = answer_messages([passage(text, sentences[150])], "nl")
-    assert len(messages) >= 3
-    shown = ""
-    for message in messages:
-        assert size(message) <= MESSAGE_LIMIT
-        part, _ = read_html(message)
-        shown += part.split("\n", 1)[1] + " "
-    assert " ".join(shown.split()) == text  # nothing lost, nothing doubled
-    assert (
-        sum(
-            f"<b>{sentences[150].replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</b>" in m
-            for m in messages
-        )
-        == 1
-    )
-    assert messages[1].startswith("<i>(vervolg)</i>")
+    (message,) = answer_messages([passage(text, sentences[150])], "nl")
+    assert size(message) <= MESSAGE_LIMIT
+    shown, bold = read_html(message)
+    assert bold == sentences[150]
+    header, excerpt = shown.split("\n", 1)
+    assert header == "doc.txt · alinea 1"
+    assert excerpt.startswith("\u2026 Zin nummer ") and excerpt.endswith("Strafhof. \u2026")
+    assert excerpt[2:-2] in text  # whole sentences, in order, as in the document
+    assert len(excerpt) > MESSAGE_LIMIT // 2  # an excerpt, not a fragment
 
 
-def test_one_huge_sentence_without_spaces_is_cut_and_stays_valid_html() -> None:
+def test_one_huge_sentence_without_spaces_is_one_valid_message() -> None:
     blob = "&<>" * 3000  # every character grows when escaped
-    messages = answer_messages([passage(blob, blob)], "en")
-    assert len(messages) > 1
-    bold = ""
-    for message in messages:
-        assert size(message) <= MESSAGE_LIMIT
-        bold += read_html(message)[1]
-    assert bold == blob
+    (message,) = answer_messages([passage(blob, blob)], "en")
+    assert size(message) <= MESSAGE_LIMIT
+    bold = read_html(message)[1]
+    assert blob.startswith(bold) and size(escape(bold)) > MESSAGE_LIMIT - 200  # as much as fits
+    assert message.endswith("\u2026")
+
+
+def test_three_oversized_passages_are_three_messages() -> None:
+    """A question costs at most one message per passage (and the hedge line), however long the paragraphs are."""
+    long = " ".join(f"Zin {n} over het Strafhof." for n in range(3000))
+    messages = answer_messages([passage(long, "Zin 2000 over het Strafhof.")] * 3, "en", hedged=True)
+    assert len(messages) == 4 and messages[0] == "The article does not answer this directly; the closest passages:"
+    assert all(size(m) <= MESSAGE_LIMIT for m in messages)
 
 
 def test_size_counts_utf16_like_telegram() -> None:
@@ -94,9 +93,9 @@ def test_size_counts_utf16_like_telegram() -> None:
 
 def test_an_emoji_heavy_passage_respects_the_utf16_limit() -> None:
     text = " ".join(["😀😀😀 zin."] * 1500)
-    for block in passage_blocks(passage(text, "😀😀😀 zin."), "nl"):
-        assert size(block) <= MESSAGE_LIMIT
-        read_html(block)
+    block = passage_block(passage(text, "😀😀😀 zin."), "nl")
+    assert size(block) <= MESSAGE_LIMIT
+    read_html(block)
 
 
 def test_not_covered_is_honest_and_names_what_is_covered() -> None:

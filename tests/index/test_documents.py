@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.documents import (
+    MAX_PARAGRAPH_CHARS,
     CorpusError,
     load_corpus,
     parse_document,
@@ -109,3 +110,23 @@ def test_a_file_that_cannot_be_read_is_skipped_and_named(tmp_path: Path) -> None
     corpus = load_corpus(tmp_path)
     assert [d.name for d in corpus.documents] == ["good.txt"]
     assert re.fullmatch(r"cannot be read \((Permission denied|Input/output error)\)", corpus.skipped["locked.txt"])
+
+
+def test_a_document_without_blank_lines_is_cut_into_bounded_paragraphs() -> None:
+    sentences = [f"Zin {i} gaat over het Strafhof en Armenië." for i in range(20_000)]
+    one_line = " ".join(sentences) + " " + "x" * (3 * MAX_PARAGRAPH_CHARS)  # and one endless 'word'
+    document = parse_document("one-line.txt", one_line)
+    paragraphs = document.paragraphs
+    assert len(paragraphs) > len(one_line) // MAX_PARAGRAPH_CHARS
+    assert max(len(p.text) for p in paragraphs) <= MAX_PARAGRAPH_CHARS
+    assert max(len(s) for p in paragraphs for s in p.sentences) <= MAX_PARAGRAPH_CHARS
+    assert [p.number for p in paragraphs] == list(range(1, len(paragraphs) + 1))
+    # Nothing lost: the pieces are the text in order, cut between sentences while there are any.
+    assert "".join(p.text for p in paragraphs).replace(" ", "") == one_line.replace(" ", "")
+    assert all(p.text.endswith(".") for p in paragraphs[:-4])
+    assert all(p.text in one_line for p in paragraphs[:50])
+
+
+def test_paragraphs_within_the_bound_are_kept_whole() -> None:
+    text = ARTICLE.read_text("utf-8")
+    assert split_paragraphs(text) == [p.strip() for p in re.split(r"\n[ \t]*\n+", text) if p.strip()]

@@ -125,19 +125,22 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log any error with where it happened, and tell the user something went wrong (no details)."""
+    """Log any error with where it happened, and tell the user something went wrong (no details).
+
+    It must not fail itself, whatever the update holds: it runs when something already did.
+    """
     metrics.ERRORS.inc()
     where = ""
     if isinstance(update, Update):
         chat, user = update.effective_chat, update.effective_user
         where = f" (update {update.update_id}, chat {chat.id if chat else '-'}, user {user.id if user else '-'})"
     logger.error("error while handling an update%s", where, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_message is None:
+    if not isinstance(update, Update) or update.effective_message is None or update.effective_chat is None:
         return
     key = "not_ready" if isinstance(context.error, NotReady) else "error"
     try:
         await update.effective_message.reply_html(text(lang(update), key))
-    except TelegramError:
+    except Exception:  # a failed apology is logged, never raised again
         logger.warning("could not tell the user about the error", exc_info=True)
 
 

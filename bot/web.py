@@ -27,6 +27,7 @@ from telegram.ext import Application
 from bot.dedupe import RecentUpdates
 from bot.metrics import UPDATES
 from bot.settings import Settings
+from bot.shapes import shape_problem
 from bot.state import ENGINE
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ def parse_update(body: bytes, application: Application[Any, Any, Any, Any, Any, 
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise Rejected(HTTPStatus.BAD_REQUEST, "not a Telegram Update: no integer update_id", "invalid")
+    problem = shape_problem(data)
+    if problem:
+        raise Rejected(HTTPStatus.BAD_REQUEST, f"not a Telegram Update: {problem}", "invalid")
     try:
         update = Update.de_json(data, application.bot)
     except Exception as exc:  # de_json raises whatever a malformed field happens to cause

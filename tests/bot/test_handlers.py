@@ -289,3 +289,18 @@ async def test_a_document_without_blank_lines_is_answered_in_a_few_messages(
     replies = await bot.replies(text_update(QUESTION))
     assert 1 <= len(replies) <= 3  # TOP_K passages, one message each at most
     assert any(f"<b>{ANSWER_SENTENCE}</b>" in reply for reply in replies)
+
+
+async def test_the_error_handler_copes_with_an_update_without_a_chat(
+    article_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Polling hands over what Telegram sends: a message without a chat fails the handler, and
+    the error handler logs it without failing in turn."""
+    broken = text_update(QUESTION)
+    del broken["message"]["chat"]
+    assert await article_bot.send(broken) == []
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.name for r in errors] == ["bot.handlers"], [r.getMessage() for r in errors]
+    assert "chat -" in errors[0].getMessage()
+    (reply,) = await article_bot.replies(text_update(QUESTION))
+    assert ANSWER_SENTENCE in reply

@@ -95,6 +95,51 @@ async def test_a_body_that_is_not_an_update_is_rejected(
     await assert_still_serving(server, 100 + len(body) % 1000, chat_id=701)
 
 
+def with_message(**fields: object) -> bytes:
+    """An update whose message has ``fields`` replaced (a value of None removes the field)."""
+    update = message_update(7, chat_id=713, text=QUESTION)
+    for name, value in fields.items():
+        if value is None:
+            del update["message"][name]
+        else:
+            update["message"][name] = value
+    return json.dumps(update).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (with_message(text=5), "message.text must be a string"),
+        (with_message(text=["Wie", "is", "het?"]), "message.text must be a string"),
+        (with_message(text={"q": QUESTION}), "message.text must be a string"),
+        (with_message(text=True), "message.text must be a string"),
+        (with_message(chat=None), "message.chat is missing"),
+        (with_message(chat={"id": "713", "type": "private"}), "message.chat.id must be an integer"),
+        (with_message(entities=[{"type": "bold", "offset": "0", "length": 3}]), "offset must be an integer"),
+        (with_message(reply_to_message={"message_id": 1, "date": 0}), "reply_to_message.chat is missing"),
+        (
+            b'{"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 713, "type": "private"}, '
+            b'"text": "Wie is \\ud800 Lvova-Belova?"}}',
+            "lone surrogate",
+        ),
+        (
+            b'{"update_id": 7, "callback_query": {"id": "1", "from": {"id": 713}, "data": 17}}',
+            "callback_query.data must be a string",
+        ),
+        (b'{"update_id": 7, "callback_query": {"id": "1", "data": "more:x:3"}}', "callback_query.from is missing"),
+    ],
+)
+async def test_an_update_with_fields_of_the_wrong_type_is_rejected(
+    server: RunningServer, body: bytes, reason: str
+) -> None:
+    response = await server.post_update(body)
+    assert response.status_code == 400
+    assert "not a Telegram Update" in response.text and reason in response.text
+    await asyncio.sleep(0.2)
+    assert server.api.calls_to("sendMessage") == []  # nothing was queued, so nothing failed later
+    await assert_still_serving(server, 100 + len(body) % 1000, chat_id=714)
+
+
 async def test_unknown_fields_are_accepted_and_answered(server: RunningServer) -> None:
     update = message_update(200, chat_id=702, text=QUESTION)
     update["message"]["future_field"] = {"nested": [1, 2]}

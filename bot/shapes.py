@@ -1,0 +1,137 @@
+"""The shape of an update as the handlers read it, checked before the webhook queues it.
+
+``Update.de_json`` takes whatever types it is given: ``"text": 5`` or a message without a
+``chat`` become objects the handlers then fail on, after the webhook has answered 200. Only the
+fields the bot reads are checked, and only their types; fields it does not know are left alone,
+as Telegram adds new ones. Every string must also be encodable (no lone surrogates), as replies,
+logs and the index would fail on it later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+Check = Callable[[Any], bool]
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+# field → (check, required, what it should be)
+Shape = dict[str, tuple[Check, bool, str]]
+
+USER: Shape = {
+    "id": (_integer, True, "an integer"),
+    "is_bot": (_boolean, False, "true or false"),
+    "first_name": (_string, False, "a string"),
+    "username": (_string, False, "a string"),
+    "language_code": (_string, False, "a string"),
+}
+CHAT: Shape = {
+    "id": (_integer, True, "an integer"),
+    "type": (_string, True, "a string"),
+    "title": (_string, False, "a string"),
+    "username": (_string, False, "a string"),
+}
+ENTITY: Shape = {
+    "type": (_string, True, "a string"),
+    "offset": (_integer, True, "an integer"),
+    "length": (_integer, True, "an integer"),
+}
+DOCUMENT: Shape = {
+    "file_id": (_string, True, "a string"),
+    "file_unique_id": (_string, True, "a string"),
+    "file_name": (_string, False, "a string"),
+    "file_size": (_integer, False, "an integer"),
+}
+MESSAGE_KINDS = ("message", "edited_message", "channel_post", "edited_channel_post")
+
+
+def _fields(value: Any, shape: Shape, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} must be an object"
+    for name, (check, required, expected) in shape.items():
+        if name not in value:
+            if required:
+                return f"{where}.{name} is missing"
+            continue
+        if not check(value[name]):
+            return f"{where}.{name} must be {expected}"
+    return None
+
+
+def _message(value: Any, where: str, depth: int = 0) -> str | None:
+    shape: Shape = {
+        "message_id": (_integer, True, "an integer"),
+        "date": (_integer, True, "an integer"),
+        "text": (_string, False, "a string"),
+        "caption": (_string, False, "a string"),
+    }
+    problem = _fields(value, shape, where)
+    if problem:
+        return problem
+    if "chat" not in value:
+        return f"{where}.chat is missing"
+    problem = _fields(value["chat"], CHAT, f"{where}.chat")
+    if problem is None and "from" in value:
+        problem = _fields(value["from"], USER, f"{where}.from")
+    if problem is None and "document" in value:
+        problem = _fields(value["document"], DOCUMENT, f"{where}.document")
+    for key in ("entities", "caption_entities"):
+        if problem is None and key in value:
+            problem = _entities(value[key], f"{where}.{key}")
+    if problem is None and "reply_to_message" in value:
+        if depth >= 1:  # Telegram nests one level at most
+            return f"{where}.reply_to_message is nested too deep"
+        problem = _message(value["reply_to_message"], f"{where}.reply_to_message", depth + 1)
+    return problem
+
+
+def _entities(value: Any, where: str) -> str | None:
+    if not isinstance(value, list):
+        return f"{where} must be a list"
+    for number, entity in enumerate(value):
+        problem = _fields(entity, ENTITY, f"{where}[{number}]")
+        if problem:
+            return problem
+    return None
+
+
+def _callback_query(value: Any, where: str) -> str | None:
+    shape: Shape = {"id": (_string, True, "a string"), "data": (_string, False, "a string")}
+    problem = _fields(value, shape, where)
+    if problem:
+        return problem
+    if "from" not in value:
+        return f"{where}.from is missing"
+    problem = _fields(value["from"], USER, f"{where}.from")
+    if problem is None and "message" in value:
+        problem = _message(value["message"], f"{where}.message")
+    return problem
+
+
+def shape_problem(data: dict[str, Any]) -> str | None:
+    """Why ``data`` is not an update the handlers can read (which field, what it should be), or None."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "a string holds a lone surrogate (not valid UTF-16 text)"
+    for kind in MESSAGE_KINDS:
+        if kind in data:
+            problem = _message(data[kind], kind)
+            if problem:
+                return problem
+    if "callback_query" in data:
+        return _callback_query(data["callback_query"], "callback_query")
+    return None

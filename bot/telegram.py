@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -15,7 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import admin, handlers
 from bot.redact import protect
@@ -46,6 +49,37 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
 # The update types the handlers use; Telegram is asked for these only (polling and webhook).
 ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
 RETRIES_AFTER_FLOOD = 3  # a 429 from Telegram is waited out and retried this many times
+
+
+class UpdatesRequest(HTTPXRequest):
+    """The long-polling connection, which notices when Telegram rejects the token mid-run.
+
+    python-telegram-bot stops polling on a 401 from ``getUpdates`` but keeps the process alive
+    doing nothing, so a supervisor never restarts it; ``on_rejected`` stops the application instead,
+    and ``rejected`` tells why it stopped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()  # what the builder makes for getUpdates by default
+        self.rejected = False
+        self.on_rejected: Callable[[], None] | None = None
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        if status == HTTPStatus.UNAUTHORIZED and not self.rejected and self.on_rejected is not None:
+            self.rejected = True
+            self.on_rejected()
+            # Held until the stopping application cancels it: answered, the 401 would end the
+            # polling task with an error that aborts the shutdown half-way.
+            await asyncio.Event().wait()
+        return status, payload
+
+
+class _NoTokenTraceback(logging.Filter):
+    """Drop python-telegram-bot's traceback for a rejected token: ``run_polling`` says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
 def file_url(settings: Settings) -> str:
@@ -92,13 +126,19 @@ async def set_commands(application: Application, settings: Settings) -> None:
 
 
 def build_application(
-    settings: Settings, *, engine: Engine | None = None, polling: bool = True, request: BaseRequest | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    polling: bool = True,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
 ) -> Application:
     """The application, ready to run; its ``post_init`` opens the engine (unless given) and sets the menus.
 
     ``polling=False`` builds it without an updater, for a webhook server that feeds updates
     itself; such a server calls ``await application.post_init(application)`` after
-    ``initialize()``. ``request`` replaces the HTTP client (tests record requests with it).
+    ``initialize()``. ``request`` replaces the HTTP client (tests record requests with it);
+    ``updates_request`` the one for ``getUpdates`` alone.
     """
     if settings.telegram_bot_token is None:
         raise SettingsError("setting TELEGRAM_BOT_TOKEN: not set")
@@ -121,6 +161,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
@@ -132,8 +174,13 @@ def build_application(
 
 
 def run_polling(settings: Settings) -> int:
-    """Serve with long polling until interrupted; 0 on a clean stop, 1 when the bot cannot start."""
-    application = build_application(settings)
+    """Serve with long polling until interrupted; 0 on a clean stop, 1 when the bot cannot start
+    or Telegram rejects the token while it runs (revoked), so that a supervisor restarts it."""
+    updates = UpdatesRequest()
+    application = build_application(settings, updates_request=updates)
+    updates.on_rejected = application.stop_running
+    for name in ("telegram.ext", "telegram.ext.Updater"):  # the polling loop and its clean-up
+        logging.getLogger(name).addFilter(_NoTokenTraceback())
     logger.info("starting long polling against %s", settings.telegram_api_base_url)
     try:
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
@@ -145,5 +192,8 @@ def run_polling(settings: Settings) -> int:
         return 1
     except NetworkError as exc:
         logger.error("cannot reach the Bot API at %s: %s", settings.telegram_api_base_url, exc)
+        return 1
+    if updates.rejected:
+        logger.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 1
     return 0

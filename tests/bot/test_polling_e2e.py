@@ -166,3 +166,28 @@ def test_a_token_telegram_rejects_stops_serve_with_one_clear_line(article_engine
     assert done.returncode == 1
     assert "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather" in done.stderr
     assert wrong not in done.stderr and wrong.split(":")[1] not in done.stderr
+
+
+def test_a_token_revoked_while_polling_ends_serve_with_one_line(article_engine: Engine, tmp_path: Path) -> None:
+    """A supervisor restarts a process that exits; one that stays alive without polling is never noticed."""
+    with BotApiStub() as api:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env={**serve_env(article_engine, api), "LOG_LEVEL": "INFO"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            api.wait_for("getUpdates", timeout=90)
+            api.revoke_token()
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 1, err
+    assert err.count("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") == 1, err
+    assert "Traceback" not in err
+    assert TOKEN not in err and TOKEN not in out

@@ -148,6 +148,11 @@ class BotApiStub:
         """Make ``content`` downloadable as the file ``file_id`` (via getFile)."""
         self.files[file_id] = content
 
+    def revoke_token(self) -> None:
+        """Answer every later call with 401, as Telegram does once the token is revoked."""
+        with self._lock:
+            self.token = "revoked"
+
     def fail(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)

@@ -55,9 +55,10 @@ class Settings(BaseSettings):
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"  # behind nginx; 0.0.0.0 would expose a worker directly
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    webhook_max_connections: int = Field(default=1000, ge=1)
 
     log_level: str = "INFO"
 

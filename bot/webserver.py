@@ -22,6 +22,14 @@ import uvicorn
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot.connections import (
+    HEAD_SECONDS,
+    Pressure,
+    connection_cap,
+    guarded_protocol,
+    quiet_accept_errors,
+    raise_open_file_limit,
+)
 from bot.dedupe import SharedUpdates
 from bot.settings import Settings
 from bot.state import ENGINE
@@ -142,16 +150,38 @@ async def serve(
     stop: asyncio.Event,
     *,
     body_seconds: float | None = None,
+    head_seconds: float = HEAD_SECONDS,
     **uvicorn_options: Any,
 ) -> int:
     """Serve the webhook until ``stop`` is set; 0 after a clean stop, 1 when start-up failed."""
+    loop = asyncio.get_running_loop()
+    previous_handler = loop.get_exception_handler()
+    pressure = Pressure()
+    quiet_accept_errors(loop, pressure)
+    try:
+        return await _serve(settings, application, stop, body_seconds, head_seconds, pressure, uvicorn_options)
+    finally:
+        loop.set_exception_handler(previous_handler)
+
+
+async def _serve(
+    settings: Settings,
+    application: AnyApplication,
+    stop: asyncio.Event,
+    body_seconds: float | None,
+    head_seconds: float,
+    pressure: Pressure,
+    uvicorn_options: dict[str, Any],
+) -> int:
     seen = SharedUpdates(settings.index_dir / UPDATES_FOLDER)
     seen.prune()
     app = create_app(
         settings, application, body_seconds=BODY_SECONDS if body_seconds is None else body_seconds, seen=seen
     )
     state: WebhookState = app.state.webhook
-    server = _Server(server_config(settings, app, **uvicorn_options))
+    cap = connection_cap(settings.webhook_max_connections)
+    protocol = guarded_protocol(head_seconds, cap, pressure)
+    server = _Server(server_config(settings, app, http=protocol, **uvicorn_options))
     http = asyncio.create_task(_serve_http(server), name="webhook-http")
     while not server.started and not http.done():
         await asyncio.sleep(0.05)
@@ -159,7 +189,11 @@ async def serve(
         logger.error("the web server could not start on %s:%s", settings.webhook_listen, settings.webhook_port)
         return 1
     logger.info(
-        "listening on %s:%s, webhook path %s", settings.webhook_listen, settings.webhook_port, settings.webhook_path
+        "listening on %s:%s, webhook path %s, at most %d connections",
+        settings.webhook_listen,
+        settings.webhook_port,
+        settings.webhook_path,
+        cap,
     )
 
     started: list[str] = []
@@ -221,6 +255,7 @@ def run(settings: Settings) -> int:
     from bot.telegram import build_application
 
     application = build_application(settings, polling=False)
+    raise_open_file_limit()
 
     async def main() -> int:
         stop = asyncio.Event()

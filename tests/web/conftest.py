@@ -12,6 +12,7 @@ import httpx
 import pytest
 from telegram.ext import Application
 
+from bot.connections import HEAD_SECONDS
 from bot.settings import Settings
 from bot.telegram import build_application
 from bot.webserver import serve
@@ -112,6 +113,7 @@ async def start_server(botapi: BotApiStub, tmp_path_factory: pytest.TempPathFact
         *,
         application: Application[Any, Any, Any, Any, Any, Any] | None = None,
         body_seconds: float | None = None,
+        head_seconds: float = HEAD_SECONDS,
         wait: bool = True,
         **overrides: Any,
     ) -> RunningServer:
@@ -120,7 +122,9 @@ async def start_server(botapi: BotApiStub, tmp_path_factory: pytest.TempPathFact
         settings = web_settings(botapi, **overrides)
         application = application or make_application(settings, engine)
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(settings, application, stop, body_seconds=body_seconds, access_log=False))
+        task = asyncio.create_task(
+            serve(settings, application, stop, body_seconds=body_seconds, head_seconds=head_seconds, access_log=False)
+        )
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.webhook_port}", timeout=30)
         server = RunningServer(settings, botapi, application, stop, task, client)
         running.append(server)

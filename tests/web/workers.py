@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,17 @@ class Worker:
             raise AssertionError(f"{self.name} did not stop within {timeout}s:\n{self.output()[-3000:]}") from None
 
 
-def start_worker(name: str, api: BotApiStub, corpus: Path, index: Path, folder: Path, **env: str) -> Worker:
-    """Start a worker serving the webhook with the stub as its Bot API (not waiting for it)."""
+def start_worker(
+    name: str,
+    api: BotApiStub,
+    corpus: Path,
+    index: Path,
+    folder: Path,
+    preexec: Callable[[], None] | None = None,
+    **env: str,
+) -> Worker:
+    """Start a worker serving the webhook with the stub as its Bot API (not waiting for it);
+    ``preexec`` runs in the child before it starts (to lower a limit, say)."""
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
     environment.update(
@@ -72,7 +82,12 @@ def start_worker(name: str, api: BotApiStub, corpus: Path, index: Path, folder: 
     log = folder / f"{name}.log"
     with log.open("wb") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], cwd=folder, env=environment, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=folder,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec,
         )
     return Worker(name, port, process, log)
 

@@ -126,7 +126,8 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop, pressure: Pressure) -> 
 
     def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
-        if isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES:
+        accepting = "accept" in str(context.get("message", ""))
+        if accepting and isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES:
             pressure.report("accept", f"cannot accept connections: {exc.strerror}; retrying")
             return
         if previous is not None:

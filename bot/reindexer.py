@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import metrics
-from index import BuildReport, CorpusError, Engine, ReindexBusy
+from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Reindexer:
         try:
             outcome = await asyncio.to_thread(engine.reindex)
             metrics.REINDEXES.labels("ok").inc()
-        except (CorpusError, ReindexBusy) as exc:
+        except (CorpusError, IndexFileError, ReindexBusy) as exc:  # said in one line, no traceback
             outcome = Failure(str(exc))
             metrics.REINDEXES.labels("failed").inc()
             logger.warning("rebuild failed: %s", exc)

@@ -83,6 +83,21 @@ async def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_serving(admi
     assert ANSWER_SENTENCE in reply
 
 
+async def test_an_index_dir_that_cannot_be_written_is_reported_in_one_line(
+    admin_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    index_dir = engine_of(admin_bot).config.index_dir
+    index_dir.rename(index_dir.with_name("moved-away"))
+    index_dir.write_text("a file where the index folder was", "utf-8")
+    await admin_bot.send(text_update("/reindex", user_id=ADMIN_ID, language_code="en"))
+    await finished(admin_bot)
+    (summary,) = admin_bot.api.texts()[1:]
+    assert summary.startswith(f"The rebuild failed: cannot write the index: {index_dir} is not a folder")
+    assert not [r for r in caplog.records if r.exc_info]  # one warning line, no traceback
+    (reply,) = await admin_bot.replies(text_update(QUESTION))
+    assert ANSWER_SENTENCE in reply
+
+
 async def test_non_admins_are_refused_and_nothing_changes(admin_bot: Bot) -> None:
     version = engine_of(admin_bot).index.version
     before = sorted(p.name for p in corpus(admin_bot).iterdir())

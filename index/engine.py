@@ -13,7 +13,7 @@ from pathlib import Path
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
-from index.search import Answer, Outcome, calibrated_bars, rank
+from index.search import Answer, Outcome, calibrated_bars, rank, titled
 from index.store import (
     IndexFileError,
     IndexStore,
@@ -226,6 +226,9 @@ class Engine:
         texts, owner, offset = sentence_rows(paragraphs)
         vectors = self.encoder.documents(texts, progress=progress)
         paragraph_vectors = self.encoder.documents([p.text for p in paragraphs], progress=progress)
+        titles = {document.name: document.title for document in corpus.documents}
+        titled_texts = [titled(titles[paragraphs[row].source], text) for row, text in zip(owner, texts, strict=True)]
+        titled_vectors = self.encoder.documents(titled_texts, progress=progress)
         background = self.encoder.documents(background_texts())
         manifest = new_manifest(
             model=self.config.model,
@@ -242,6 +245,7 @@ class Engine:
             sentence_offset=offset,
             vectors=make_vector_index(vectors),
             paragraph_vectors=paragraph_vectors,
+            titled_vectors=titled_vectors,
             background=background,
             lexical=LexicalIndex.build(texts),
         )

@@ -8,6 +8,7 @@ Layout of ``INDEX_DIR``::
         passages.json       documents, paragraphs and their sentences (JSON, never pickle)
         vectors.faiss       one unit vector per sentence
         paragraphs.npy      one unit vector per whole paragraph, in paragraph order
+        titled.npy          one unit vector per sentence read after its document's title
         background.npy      vectors of the unrelated reference text (see ``index.search``)
         lexical/            BM25 over the same sentences
 
@@ -39,7 +40,8 @@ from index.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut
+FORMAT_VERSION = 5  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+# 5: titled sentence vectors
 POINTER = "CURRENT"
 # Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
 # 512-d vectors, one query at a time:
@@ -60,7 +62,15 @@ IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at 
 IVF_TRAINING_ITERATIONS = 10
 
 
-INDEX_FILES = ("manifest.json", "passages.json", "vectors.faiss", "paragraphs.npy", "background.npy", "lexical")
+INDEX_FILES = (
+    "manifest.json",
+    "passages.json",
+    "vectors.faiss",
+    "paragraphs.npy",
+    "titled.npy",
+    "background.npy",
+    "lexical",
+)
 
 
 class IndexFileError(Exception):
@@ -82,6 +92,7 @@ class StoredIndex:
     sentence_offset: np.ndarray  # row → sentence number within its paragraph
     vectors: faiss.Index
     paragraph_vectors: np.ndarray  # row → unit vector of ``paragraphs[row]`` as a whole
+    titled_vectors: np.ndarray  # sentence row → unit vector of the sentence after its document's title
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
@@ -178,6 +189,7 @@ def write_index(folder: Path, index: StoredIndex) -> None:
     except RuntimeError as exc:  # FAISS reports a failed write (disk full, say) this way
         raise OSError(errno.EIO, "FAISS could not write the vectors", str(folder / "vectors.faiss")) from exc
     np.save(folder / "paragraphs.npy", index.paragraph_vectors, allow_pickle=False)
+    np.save(folder / "titled.npy", index.titled_vectors, allow_pickle=False)
     np.save(folder / "background.npy", index.background, allow_pickle=False)
     index.lexical.save(folder / "lexical")
     # The manifest goes last: a directory without one was never finished.
@@ -206,6 +218,7 @@ def read_index(folder: Path) -> StoredIndex:
         documents = _documents_from_json(json.loads((folder / "passages.json").read_text("utf-8")))
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         paragraph_vectors = np.load(folder / "paragraphs.npy", allow_pickle=False)
+        titled_vectors = np.load(folder / "titled.npy", allow_pickle=False)
         background = np.load(folder / "background.npy", allow_pickle=False)
         paragraphs = [p for d in documents for p in d.paragraphs]
         _, owner, offset = sentence_rows(paragraphs)
@@ -224,12 +237,24 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"background vectors in {folder.name} have the wrong shape")
     if paragraph_vectors.shape != (len(paragraphs), vectors.d):
         raise IndexFileError(f"paragraph vectors in {folder.name} have the wrong shape")
+    if titled_vectors.shape != (vectors.ntotal, vectors.d):
+        raise IndexFileError(f"titled sentence vectors in {folder.name} have the wrong shape")
     if isinstance(vectors, faiss.IndexHNSWFlat):
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
     elif isinstance(vectors, faiss.IndexIVFFlat):
         vectors.nprobe = IVF_PROBES
     return StoredIndex(
-        manifest, documents, paragraphs, owner, offset, vectors, paragraph_vectors, background, lexical, folder.name
+        manifest,
+        documents,
+        paragraphs,
+        owner,
+        offset,
+        vectors,
+        paragraph_vectors,
+        titled_vectors,
+        background,
+        lexical,
+        folder.name,
     )
 
 

@@ -2,13 +2,17 @@
 
 Every variant scores every paragraph of the corpus for every answerable question from the same
 ingredients the engine uses (its encoders and its BM25 tokenizer), so rows differ only in how
-the evidence is combined. Fusion by z-scores over the paragraphs, equal weights, as in
-``index.search``; nothing here is tuned. Writes ``bench/results/ablation.md``.
+the evidence is combined. Fusion by z-scores over the paragraphs, equal weights, except in the
+last row: there the weights of the engine's four signals are searched on the **tune** halves
+only (every weight in {0, ½, 1}; the best mean recall@1 over the sets, then recall@3, then
+fewer signals), and the check halves show whether that choice carries over. Writes
+``bench/results/ablation.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import re
 import time
@@ -20,13 +24,14 @@ import numpy as np
 
 from bench.quality import data
 from bench.quality.baselines import bm25_matrix, ranked_results
-from bench.quality.data import ARTICLE, EVAL_DIR, FILES, HALVES
+from bench.quality.data import ARTICLE, EVAL_DIR, FILES, HALVES, Question
 from bench.quality.run import RESULTS, load_sets
 from bench.quality.scoring import Result
 from index import Paragraph
 from index.documents import parse_document
 from index.encoders import E5_MODEL, USE_MODEL, Encoder, background_texts
 from index.lexical import tokenize
+from index.search import titled
 
 Features = dict[str, np.ndarray]  # name → (questions, paragraphs)
 _WORD = re.compile(r"\w+")
@@ -50,8 +55,11 @@ def best_per_paragraph(scores: np.ndarray, owner: np.ndarray, paragraphs: int) -
     return out
 
 
-def features(encoders: dict[str, Encoder], paragraphs: Sequence[Paragraph], questions: list[str]) -> Features:
-    """Every piece of evidence the variants combine, for each question and paragraph."""
+def features(
+    encoders: dict[str, Encoder], paragraphs: Sequence[Paragraph], titles: dict[str, str], questions: list[str]
+) -> Features:
+    """Every piece of evidence the variants combine, for each question and paragraph
+    (``titles``: each source's document title)."""
     sentences = [(i, s) for i, p in enumerate(paragraphs) for s in (p.sentences or (p.text,))]
     owner = np.array([i for i, _ in sentences])
     windows = [
@@ -66,6 +74,8 @@ def features(encoders: dict[str, Encoder], paragraphs: Sequence[Paragraph], ques
     sentence_scores = q @ e5.documents([s for _, s in sentences]).T
     out["e5 sentence"] = best_per_paragraph(sentence_scores, owner, n)
     out["e5 paragraph"] = q @ e5.documents([p.text for p in paragraphs]).T
+    with_titles = [titled(titles[paragraphs[i].source], s) for i, s in sentences]
+    out["e5 titled sentence"] = best_per_paragraph(q @ e5.documents(with_titles).T, owner, n)
     out["e5 window"] = best_per_paragraph(
         q @ e5.documents([w for _, w in windows]).T, np.array([i for i, _ in windows]), n
     )
@@ -84,8 +94,11 @@ def zscores(scores: np.ndarray) -> np.ndarray:
     return np.where(spread > 1e-9, (scores - scores.mean(axis=1, keepdims=True)) / np.maximum(spread, 1e-9), 0.0)
 
 
-def fuse(*names: str) -> Callable[[Features], np.ndarray]:
-    return lambda f: sum((zscores(f[name]) for name in names), np.zeros_like(f[names[0]]))
+def fuse(*names: str, weights: Sequence[float] | None = None) -> Callable[[Features], np.ndarray]:
+    factors = tuple(weights) if weights is not None else (1.0,) * len(names)
+    return lambda f: sum(
+        (w * zscores(f[name]) for name, w in zip(names, factors, strict=True) if w), np.zeros_like(f[names[0]])
+    )
 
 
 def reciprocal_rank(*names: str, k: int = 60) -> Callable[[Features], np.ndarray]:
@@ -108,18 +121,44 @@ class Variant:
 
 
 CHOSEN = ("e5 sentence", "e5 paragraph", "bm25 sentence")
+# The engine's signals (``index.search.rank``).
+SIGNALS = ("e5 sentence", "e5 titled sentence", "e5 paragraph", "bm25 sentence")
+GRID = (0.0, 0.5, 1.0)
 VARIANTS = (
     Variant("previous engine: USE best sentence + BM25", fuse("use sentence", "bm25 sentence")),
     Variant("E5 best sentence", fuse("e5 sentence")),
     Variant("E5 whole paragraph", fuse("e5 paragraph")),
     Variant("E5 sentence + paragraph", fuse("e5 sentence", "e5 paragraph")),
-    Variant("**E5 sentence + paragraph + BM25 (the engine)**", fuse(*CHOSEN)),
-    Variant("… + E5 two-sentence window", fuse(*CHOSEN, "e5 window")),
-    Variant("… + BM25 on character 4-grams", fuse(*CHOSEN, "bm25 char 4-grams")),
-    Variant("… + USE best sentence", fuse(*CHOSEN, "use sentence")),
-    Variant("… with a hub-corrected E5 sentence (CSLS-style)", fuse("e5 sentence, hub-corrected", *CHOSEN[1:])),
-    Variant("… fused by reciprocal rank instead of z-scores", reciprocal_rank(*CHOSEN)),
+    Variant("E5 sentence + paragraph + BM25", fuse(*CHOSEN)),
+    Variant("**… + E5 sentence after its document's title (the engine)**", fuse(*SIGNALS)),
+    Variant("… + E5 two-sentence window", fuse(*SIGNALS, "e5 window")),
+    Variant("… + BM25 on character 4-grams", fuse(*SIGNALS, "bm25 char 4-grams")),
+    Variant("… + USE best sentence", fuse(*SIGNALS, "use sentence")),
+    Variant("… with a hub-corrected E5 sentence (CSLS-style)", fuse("e5 sentence, hub-corrected", *SIGNALS[1:])),
+    Variant("… fused by reciprocal rank instead of z-scores", reciprocal_rank(*SIGNALS)),
 )
+
+
+def search_weights(
+    found: dict[str, Features], gold: dict[str, np.ndarray], tune: dict[str, np.ndarray]
+) -> tuple[float, ...]:
+    """The weights of ``SIGNALS`` that rank best on the tune halves (see the module docstring)."""
+
+    def merit(weights: tuple[float, ...]) -> tuple[float, float, int]:
+        at1, at3 = [], []
+        for name, f in found.items():
+            order = np.argsort(-fuse(*SIGNALS, weights=weights)(f), axis=1, kind="stable")[:, :3]
+            hits = np.take_along_axis(gold[name], order, axis=1)[tune[name]]
+            at1.append(hits[:, 0].mean())
+            at3.append(hits.any(axis=1).mean())
+        return float(np.mean(at1)), float(np.mean(at3)), -sum(w > 0 for w in weights)
+
+    candidates = [w for w in itertools.product(GRID, repeat=len(SIGNALS)) if any(w)]
+    return max(candidates, key=merit)
+
+
+def describe_weights(weights: Sequence[float]) -> str:
+    return ", ".join(f"{name} {w:g}" for name, w in zip(SIGNALS, weights, strict=True))
 
 
 def recall(results: Sequence[Result], half: str, at: int) -> float:
@@ -135,22 +174,40 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     encoders = {name: Encoder.open(name) for name in (E5_MODEL, USE_MODEL)}
     sets = load_sets(names=("qa_dev", "qa_dev_v2", "squad"))
-    article = list(parse_document(ARTICLE.name, ARTICLE.read_text("utf-8")).paragraphs)
     squad_json = data.load_json(EVAL_DIR / FILES["squad"])
-    squad = [
-        p
+    article_document = parse_document(ARTICLE.name, ARTICLE.read_text("utf-8"))
+    squad_documents = [
+        parse_document(data.squad_file_name(a["title"]), "\n\n".join(x["context"] for x in a["paragraphs"]))
         for a in squad_json["data"]
-        for p in parse_document(
-            data.squad_file_name(a["title"]), "\n\n".join(x["context"] for x in a["paragraphs"])
-        ).paragraphs
     ]
-    table: dict[str, dict[str, list[Result]]] = {v.name: {} for v in VARIANTS}
+    article = list(article_document.paragraphs)
+    squad = [p for d in squad_documents for p in d.paragraphs]
+    titles = {d.name: d.title for d in (article_document, *squad_documents)}
+    found: dict[str, Features] = {}
+    gold: dict[str, np.ndarray] = {}
+    tune: dict[str, np.ndarray] = {}
+    answerable: dict[str, list[Question]] = {}
     for name, questions in sets.items():
-        answerable = [q for q in questions if q.kind == "answerable"]
+        answerable[name] = [q for q in questions if q.kind == "answerable"]
         paragraphs = squad if name == "squad" else article
-        found = features(encoders, paragraphs, [q.text for q in answerable])
-        for variant in VARIANTS:
-            table[variant.name][name] = ranked_results(variant.name, answerable, paragraphs, variant.score(found))
+        found[name] = features(encoders, paragraphs, titles, [q.text for q in answerable[name]])
+        gold[name] = np.array(
+            [
+                [q.gold is not None and q.gold.matches(p.source, p.number, p.text) for p in paragraphs]
+                for q in answerable[name]
+            ]
+        )
+        tune[name] = np.array([q.half == HALVES[0] for q in answerable[name]])
+    weights = search_weights(found, gold, tune)
+    searched = f"the engine's signals, weights searched on the tune halves ({describe_weights(weights)})"
+    variants = (*VARIANTS, Variant(searched, fuse(*SIGNALS, weights=weights)))
+    table: dict[str, dict[str, list[Result]]] = {v.name: {} for v in variants}
+    for name in sets:
+        paragraphs = squad if name == "squad" else article
+        for variant in variants:
+            table[variant.name][name] = ranked_results(
+                variant.name, answerable[name], paragraphs, variant.score(found[name])
+            )
     header = "| variant | " + " | ".join(f"{name} {half} r@1 / r@3" for name in sets for half in HALVES) + " |"
     lines = [
         "# Ranking ablation",
@@ -161,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         header,
         "|---|" + "--:|" * (len(sets) * len(HALVES)),
     ]
-    for variant in VARIANTS:
+    for variant in variants:
         cells = [
             f"{recall(table[variant.name][name], half, 1):.3f} / {recall(table[variant.name][name], half, 3):.3f}"
             for name in sets

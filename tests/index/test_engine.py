@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from index import CorpusError, Engine, QuestionError, ReindexBusy
@@ -163,3 +164,23 @@ def test_an_answered_question_gets_all_k_passages_not_only_the_relevant_ones(art
     assert answer.outcome == "answered"
     assert sorted(p.paragraph for p in answer.passages) == list(range(1, 9))
     assert "Lvova-Belova" in answer.passages[0].text
+
+
+def test_each_sentence_is_also_embedded_after_its_document_title(make_engine: Make) -> None:
+    """The fourth ranking signal reads a sentence after its document's title, which names the
+    subject a sentence's pronouns leave out."""
+    engine = make_engine({"koning-willem-alexander.txt": "Hij opende gisteren een brug. Het regende.\n\n# Elders\n"})
+    engine.load()
+    index = engine.index
+    assert index.documents[0].title == "Koning willem alexander"
+    expected = engine.encoder.documents(
+        [
+            "Koning willem alexander: Hij opende gisteren een brug.",
+            "Koning willem alexander: Het regende.",
+            "Koning willem alexander: # Elders",
+        ]
+    )
+    assert index.titled_vectors.shape == (index.vectors.ntotal, index.vectors.d) == expected.shape
+    np.testing.assert_allclose(index.titled_vectors, expected, atol=1e-5)
+    plain = index.vectors.reconstruct_n(0, index.vectors.ntotal)
+    assert not np.allclose(plain, index.titled_vectors, atol=1e-3)

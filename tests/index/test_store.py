@@ -94,6 +94,8 @@ def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
         (lambda folder: (folder / "paragraphs.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
         (lambda folder: (folder / "paragraphs.npy").unlink(), "missing: paragraphs.npy"),
         (lambda folder: np.save(folder / "paragraphs.npy", np.zeros((3, 7), np.float32)), "paragraph vectors"),
+        (lambda folder: (folder / "titled.npy").unlink(), "missing: titled.npy"),
+        (lambda folder: np.save(folder / "titled.npy", np.zeros((3, 7), np.float32)), "titled sentence vectors"),
     ],
 )
 def test_damaged_index_gives_a_clear_error_then_a_rebuild(
@@ -181,15 +183,15 @@ def test_missing_corpus_folder_keeps_the_built_index_serving(make_engine: Make) 
 
 
 def test_an_index_of_an_older_format_is_rebuilt_by_itself(make_engine: Make) -> None:
-    """A stored index whose format predates this version (say, without paragraph vectors) is
-    not read; the engine rebuilds it at start-up."""
+    """A stored index whose format predates this version (say, without titled sentence vectors)
+    is not read; the engine rebuilds it at start-up."""
     engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
     engine.load()
     old = engine.index.version
     manifest_file = engine.config.index_dir / old / "manifest.json"
     manifest = json.loads(manifest_file.read_text("utf-8"))
     manifest_file.write_text(json.dumps({**manifest, "format": FORMAT_VERSION - 1}), "utf-8")
-    (engine.config.index_dir / old / "paragraphs.npy").unlink()
+    (engine.config.index_dir / old / "titled.npy").unlink()
     with pytest.raises(IndexFileError, match=f"format {FORMAT_VERSION - 1} is not {FORMAT_VERSION}"):
         IndexStore(engine.config.index_dir).load(old)
     fresh = make_engine()

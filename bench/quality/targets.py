@@ -175,8 +175,8 @@ def _floors() -> list[Target]:
     squad_r1, squad_r3 = metric("squad", "recall_at_1"), metric("squad", "recall_at_3")
     return [
         Target(v2_r1, ">=", 0.70),  # target 0.75
-        Target(v2_r3, ">=", 0.90),  # target 0.92
-        Target(squad_r1, ">=", 0.85),  # target 0.92
+        Target(v2_r3, ">=", 0.92),
+        Target(squad_r1, ">=", 0.87),  # target 0.92
         Target(squad_r3, ">=", 0.96),  # target 0.99
         Target(metric("qa_dev_v2", "off_topic_refused"), ">=", 0.80),  # target 0.85
         Target(metric("squad-vs-article", "off_topic_refused"), ">=", 0.90),

@@ -18,8 +18,10 @@ SUFFIXES = (".txt", ".md")
 # evaluation sets (1,765 characters), and one Telegram message holds it.
 MAX_PARAGRAPH_CHARS = 2000
 
-# "date 2023-10" (or a full date) at the very start of a document is metadata, not text.
+# Metadata at the very start of a document, not part of its text, in either order:
+# "date 2023-10" (or a full date), and a line "title: The headline" (to the end of that line).
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
+_TITLE_LINE = re.compile(r"\A\s*title:[ \t]*([^\r\n]*\S)[ \t]*(?:\r?\n|\r|\Z)\s*")
 _HEADING = re.compile(r"\A#{1,6}\s+(.+)")
 _TRAILING_DATE = re.compile(r"[-_ ]\d{4}(?:[-_]\d{2}){0,2}$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
@@ -119,20 +121,30 @@ def split_paragraphs(text: str) -> list[str]:
     return [piece for p in _BLANK_LINE.split(text) if p.strip() for piece in bound_paragraph(p.strip())]
 
 
-def parse_document(name: str, text: str) -> Document:
-    """Turn a document's text into paragraphs, reading a leading ``date YYYY-MM`` as metadata."""
-    text = text.lstrip("\ufeff")
-    date = None
-    match = _DATE_PREFIX.match(text)
-    if match:
-        date = match.group(1)
+def _metadata(text: str) -> tuple[str | None, str | None, str]:
+    """``(date, title, rest of the text)``: the leading ``date YYYY-MM`` and ``title: ...``, each once."""
+    date = title = None
+    while True:
+        if date is None and (match := _DATE_PREFIX.match(text)):
+            date = match.group(1)
+        elif title is None and (match := _TITLE_LINE.match(text)):
+            title = match.group(1).strip()
+        else:
+            return date, title, text
         text = text[match.end() :]
+
+
+def parse_document(name: str, text: str) -> Document:
+    """Turn a document's text into paragraphs, reading a leading ``date YYYY-MM`` and ``title: ...``
+    as metadata; without a title line, a leading Markdown heading or the file name gives the title."""
+    date, title, text = _metadata(text.lstrip("\ufeff"))
     paragraphs = tuple(
         Paragraph(source=name, number=i, text=p, sentences=tuple(split_sentences(p)))
         for i, p in enumerate(split_paragraphs(text), start=1)
     )
-    heading = _HEADING.match(paragraphs[0].text) if paragraphs else None
-    title = heading.group(1).strip() if heading else _title(name)
+    if title is None:
+        heading = _HEADING.match(paragraphs[0].text) if paragraphs else None
+        title = heading.group(1).strip() if heading else _title(name)
     return Document(name=name, title=title, date=date, paragraphs=paragraphs)
 
 

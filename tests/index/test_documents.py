@@ -94,6 +94,34 @@ def test_titles_come_from_a_markdown_heading_or_the_file_name() -> None:
     assert parse_document("notes_2024.md", "Tekst.").title == "Notes"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: Armenië kiest het Strafhof\ndate 2023-10 Eerste alinea.\n\nTweede alinea.",
+        "date 2023-10\ntitle: Armenië kiest het Strafhof\n\nEerste alinea.\n\nTweede alinea.",
+        "date 2023-10 title:  Armenië kiest het Strafhof \r\nEerste alinea.\r\n\r\nTweede alinea.",
+        "\ufefftitle: Armenië kiest het Strafhof\n# Een kop die geen titel meer is\n\n"
+        "date 2023-10 Eerste alinea.\n\nTweede alinea.",
+    ],
+)
+def test_a_title_line_beside_the_date_is_metadata_and_names_the_document(text: str) -> None:
+    document = parse_document("armenia-icc-2023-10.txt", text)
+    assert document.title == "Armenië kiest het Strafhof"
+    assert all("title:" not in p.text and "Armenië kiest" not in p.text for p in document.paragraphs)
+    assert document.paragraphs[-1].text == "Tweede alinea."
+    if "# Een kop" not in text:
+        assert document.date == "2023-10"
+        assert [p.text for p in document.paragraphs] == ["Eerste alinea.", "Tweede alinea."]
+
+
+def test_files_without_a_title_line_read_as_before() -> None:
+    old = parse_document(ARTICLE.name, "date 2023-10 Het gebrek aan steun.\n\nDe title: staat hier midden in.")
+    assert (old.title, old.date) == ("Armenia icc", "2023-10")
+    assert [p.text for p in old.paragraphs] == ["Het gebrek aan steun.", "De title: staat hier midden in."]
+    empty = parse_document("leeg.txt", "title:\nTekst.")  # a title line with no title is text
+    assert empty.title == "Leeg" and empty.paragraphs[0].text == "title:\nTekst."
+
+
 def test_a_file_name_that_is_not_utf8_is_skipped_and_named_escaped(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Een goede alinea.", "utf-8")
     with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "wb") as latin1_name:

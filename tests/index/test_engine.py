@@ -184,3 +184,17 @@ def test_each_sentence_is_also_embedded_after_its_document_title(make_engine: Ma
     np.testing.assert_allclose(index.titled_vectors, expected, atol=1e-5)
     plain = index.vectors.reconstruct_n(0, index.vectors.ntotal)
     assert not np.allclose(plain, index.titled_vectors, atol=1e-3)
+
+
+def test_a_new_title_line_rebuilds_the_index_with_the_titled_sentences(make_engine: Make) -> None:
+    """The titled vectors hold the title, so an index built before a title changed is stale."""
+    engine = make_engine({"brug.txt": "Hij opende gisteren een brug."})
+    engine.load()
+    before = engine.index.version
+    (engine.config.corpus_dir / "brug.txt").write_text("title: Koning opent brug\nHij opende gisteren een brug.")
+    reopened = make_engine()
+    reopened.load()
+    assert reopened.index.version != before
+    assert [d.title for d in reopened.sources()] == ["Koning opent brug"]
+    expected = reopened.encoder.documents(["Koning opent brug: Hij opende gisteren een brug."])
+    np.testing.assert_allclose(reopened.index.titled_vectors, expected, atol=1e-5)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     answer_relevance: float | None = Field(default=None, allow_inf_nan=False)
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
+    # What readers asked and voted (see ``bot.feedback``); unset: ``feedback.sqlite3`` in INDEX_DIR.
+    feedback_db: Path | None = None
+    feedback_days: int = Field(default=90, ge=1, le=36500)
 
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
@@ -84,6 +87,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "telegram_api_file_url",
         "webhook_url",
+        "feedback_db",
         "min_relevance",
         "answer_relevance",
         mode="before",
@@ -125,6 +129,11 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path Telegram POSTs to: the path of ``WEBHOOK_URL``."""
         return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def feedback_path(self) -> Path:
+        """The feedback database: FEEDBACK_DB, or ``feedback.sqlite3`` beside the index versions."""
+        return self.feedback_db or self.index_dir / "feedback.sqlite3"
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

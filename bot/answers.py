@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot import metrics
 from bot.replies import answer_messages, not_covered
 from bot.texts import Language, text
-from index import Engine, Outcome
+from index import Engine, Outcome, Passage
 
 MAX_PASSAGES = 30  # how deep "more" may page into the ranking
 _MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
@@ -21,12 +21,14 @@ _MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
 class Reply:
     """HTML messages answering one page of a question; ``next_offset`` is set when more passages exist.
 
-    ``outcome`` is the engine's verdict on the whole question (see ``index.Answer``), also on later pages.
+    ``outcome`` is the engine's verdict on the whole question (see ``index.Answer``), also on later pages;
+    ``shown`` the passages on this page (none for a refusal), recorded as reader feedback.
     """
 
     messages: list[str]
     outcome: Outcome
     next_offset: int | None = None
+    shown: tuple[Passage, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -51,7 +53,7 @@ def compose(
     end = offset + len(page)
     more = len(answer.passages) > end and end < MAX_PASSAGES
     messages = answer_messages(page, lang, hedged=answer.hedged and not offset)  # said once, on the first page
-    return Reply(messages, answer.outcome, next_offset=end if more else None)
+    return Reply(messages, answer.outcome, next_offset=end if more else None, shown=tuple(page))
 
 
 class Followups:
@@ -62,12 +64,12 @@ class Followups:
 
     def __init__(self, capacity: int = 2000) -> None:
         self.capacity = capacity
-        self._questions: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._questions: OrderedDict[str, tuple[int, str, int]] = OrderedDict()
 
-    def remember(self, chat_id: int, question: str) -> str:
-        """A new key for ``question`` asked in ``chat_id``."""
+    def remember(self, chat_id: int, question: str, origin: int = 0) -> str:
+        """A new key for ``question`` asked in ``chat_id`` in message ``origin`` (which keys its feedback)."""
         key = secrets.token_urlsafe(6)
-        self._questions[key] = (chat_id, question)
+        self._questions[key] = (chat_id, question, origin)
         while len(self._questions) > self.capacity:
             self._questions.popitem(last=False)
         return key
@@ -78,6 +80,11 @@ class Followups:
         if found is None or found[0] != chat_id:
             return None
         return found[1]
+
+    def origin(self, key: str) -> int:
+        """The id of the message that asked the question behind ``key`` (0 when unknown)."""
+        found = self._questions.get(key)
+        return found[2] if found is not None else 0
 
 
 def more_data(key: str, offset: int) -> str:

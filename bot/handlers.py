@@ -11,7 +11,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import metrics
+from bot import metrics, readers
 from bot.answers import Reply, compose, more_data, parse_more
 from bot.groups import addressed_question
 from bot.replies import escape, help_message
@@ -72,7 +72,8 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         await message.reply_html(text(lng, "bad_question", reason=escape(str(exc))))
         return
     metrics.count_question(reply.outcome)
-    await _send(context, message.chat_id, reply, question, lng, reply_to=message)
+    await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
+    await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
 
 
 async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,11 +95,14 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer()  # at once: the client stops its spinner while the engine works
     reply = await _compose(context, question, lng, offset=parsed[1])
     metrics.count_question(reply.outcome)
-    try:  # the old button has done its job; a failure here (message too old) changes nothing
-        await query.edit_message_reply_markup(reply_markup=None)
+    try:  # the old button has done its job (its votes stay); a failure here (message too old) changes nothing
+        await query.edit_message_reply_markup(reply_markup=readers.votes_only(query.message))
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
-    await _send(context, chat_id, reply, question, lng)
+    origin = bot_state.followups.origin(parsed[0])
+    await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
+    if origin:
+        await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,13 +179,18 @@ async def _send(
     question: str,
     lng: Language,
     reply_to: Message | None = None,
+    origin: int = 0,
+    page: int = 0,
 ) -> None:
-    """Send the reply's messages; the last one carries a "more" button when more passages exist."""
-    markup = None
+    """Send the reply's messages; the last one carries a "more" button when more passages exist, and
+    👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
+    buttons = []
     if reply.next_offset is not None:
-        key = state(context).followups.remember(chat_id, " ".join(question.split()))
-        button = InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset))
-        markup = InlineKeyboardMarkup([[button]])
+        key = state(context).followups.remember(chat_id, " ".join(question.split()), origin)
+        buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
+    if reply.shown and origin:
+        buttons += readers.vote_buttons(origin, page)
+    markup = InlineKeyboardMarkup([buttons]) if buttons else None
     quote = None  # in groups the answer quotes the question, so it is clear whom it answers
     if reply_to is not None and reply_to.chat.type != ChatType.PRIVATE:
         quote = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.answers import Followups
+from bot.feedback import Feedback
 from bot.reindexer import Reindexer
 from bot.settings import Settings
 from bot.texts import Language, language
@@ -28,12 +29,17 @@ class BotState:
 
     settings: Settings
     throttle: Throttle
+    feedback: Feedback
     followups: Followups = field(default_factory=Followups)
     reindexer: Reindexer = field(default_factory=Reindexer)
 
     @classmethod
     def create(cls, settings: Settings) -> BotState:
-        return cls(settings=settings, throttle=Throttle(settings.throttle_questions, settings.throttle_seconds))
+        return cls(
+            settings=settings,
+            throttle=Throttle(settings.throttle_questions, settings.throttle_seconds),
+            feedback=Feedback(settings.feedback_path, days=settings.feedback_days),
+        )
 
     def is_admin(self, update: Update) -> bool:
         """Whether the sender is listed in ADMIN_USER_IDS."""

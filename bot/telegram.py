@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import admin, handlers
+from bot import admin, handlers, readers
 from bot.redact import protect
 from bot.settings import Settings, SettingsError
 from bot.state import ENGINE, STATE, BotState
@@ -45,6 +45,7 @@ COMMANDS: dict[Language, list[tuple[str, str]]] = {
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("reindex", "Rebuild the index from the corpus"),
     ("remove", "Remove a document: /remove NAME"),
+    ("stats", "What readers asked in the last 7 days"),
 ]
 # The update types the handlers use; Telegram is asked for these only (polling and webhook).
 ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
@@ -100,11 +101,13 @@ def _register(application: Application) -> None:
     application.add_handler(CommandHandler("sources", admin.sources_command, filters=new))
     application.add_handler(CommandHandler("reindex", admin.reindex_command, filters=new))
     application.add_handler(CommandHandler("remove", admin.remove_command, filters=new))
+    application.add_handler(CommandHandler("stats", readers.stats_command, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new & private & filters.TEXT, handlers.private_text))
     application.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT, handlers.group_text))
     application.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.upload))
     application.add_handler(MessageHandler(new & private & ~filters.StatusUpdate.ALL, handlers.not_text))
+    application.add_handler(CallbackQueryHandler(readers.vote, pattern=r"^vote:"))
     application.add_handler(CallbackQueryHandler(handlers.more_passages))
     application.add_error_handler(handlers.on_error)
 
@@ -149,6 +152,7 @@ def build_application(
             logger.info("opening the engine")
             application.bot_data[ENGINE] = await asyncio.to_thread(Engine.open, settings.engine_config())
         await set_commands(application, settings)
+        await readers.open_feedback(application.bot_data[STATE].feedback)
 
     builder = (
         Application.builder()

@@ -23,6 +23,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "help_commands": "/ask QUESTION - ask a question\n/sources - the indexed documents\n/help - this message",
         "help_admin": (
             "Admin: /reindex - rebuild the index\n/remove NAME - remove a document\n"
+            "/stats - what readers asked in the last 7 days\n"
             "Send a .txt or .md file to add or replace a document."
         ),
         "no_documents": "(no documents are indexed yet)",
@@ -67,6 +68,9 @@ TEXTS: dict[Language, dict[str, str]] = {
         "remove_missing": "There is no document called <code>{name}</code>; see /sources.",
         "remove_last": "<code>{name}</code> is the only document; add another before removing it.",
         "removed": "Removed <code>{name}</code>.",
+        "vote_thanks": "Thank you: {vote} noted.",
+        "vote_changed": "Changed your vote to {vote}.",
+        "stats_unavailable": "The feedback database cannot be read right now; see the bot's log.",
     },
     "nl": {
         "help_intro": "Ik beantwoord vragen over deze documenten:",
@@ -79,6 +83,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "help_commands": "/ask VRAAG - stel een vraag\n/sources - de geïndexeerde documenten\n/help - dit bericht",
         "help_admin": (
             "Beheer: /reindex - de index opnieuw opbouwen\n/remove NAAM - een document verwijderen\n"
+            "/stats - wat lezers de afgelopen 7 dagen vroegen\n"
             "Stuur een .txt- of .md-bestand om een document toe te voegen of te vervangen."
         ),
         "no_documents": "(er zijn nog geen documenten geïndexeerd)",
@@ -126,6 +131,9 @@ TEXTS: dict[Language, dict[str, str]] = {
         "remove_missing": "Er is geen document met de naam <code>{name}</code>; zie /sources.",
         "remove_last": "<code>{name}</code> is het enige document; voeg eerst een ander toe.",
         "removed": "<code>{name}</code> verwijderd.",
+        "vote_thanks": "Dank je: {vote} genoteerd.",
+        "vote_changed": "Je stem is veranderd in {vote}.",
+        "stats_unavailable": "De feedbackdatabase is nu niet leesbaar; zie het log van de bot.",
     },
 }
 

@@ -1,0 +1,123 @@
+"""Reader feedback at the edge: 👍/👎 buttons, recording what was asked and shown, and the admins' /stats.
+
+Storage failures (see ``bot.feedback``) never stop an answer or a vote's acknowledgement: they
+are logged in one line and the bot carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import stats
+from bot.admin import _refuse_non_admin
+from bot.answers import Reply
+from bot.feedback import Feedback, FeedbackError, Shown
+from bot.replies import escape, pack
+from bot.state import engine, lang, state
+from bot.texts import Language, text
+
+logger = logging.getLogger(__name__)
+
+VOTES = {"up": 1, "down": -1}
+LABELS = {"up": "👍", "down": "👎"}
+_VOTE = re.compile(r"vote:(up|down):(\d{1,15}):(\d{1,3})")
+STATS_DAYS = 7
+
+
+def vote_buttons(origin: int, page: int) -> list[InlineKeyboardButton]:
+    """👍 and 👎 for one page of the answer to the question in message ``origin``."""
+    return [InlineKeyboardButton(LABELS[v], callback_data=f"vote:{v}:{origin}:{page}") for v in VOTES]
+
+
+def votes_only(message: object) -> InlineKeyboardMarkup | None:
+    """``message``'s buttons without "more" (the vote buttons stay); None when nothing is left."""
+    markup = getattr(message, "reply_markup", None)
+    rows = [
+        [b for b in row if not str(b.callback_data or "").startswith("more:")]
+        for row in (markup.inline_keyboard if isinstance(markup, InlineKeyboardMarkup) else ())
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def parse_vote(data: str | None) -> tuple[int, int, int] | None:
+    """``(vote, origin, page)`` from a vote button's data; None for anything else."""
+    match = _VOTE.fullmatch(data or "")
+    if match is None:
+        return None
+    return VOTES[match.group(1)], int(match.group(2)), int(match.group(3))
+
+
+async def _store(feedback: Feedback, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one feedback write in a thread; a failure is logged in one line and returns None."""
+    try:
+        return await asyncio.to_thread(action, *args, **kwargs)
+    except FeedbackError as exc:
+        logger.warning("feedback not stored: %s", exc)
+        return None
+
+
+async def open_feedback(feedback: Feedback) -> None:
+    """Create the database or delete expired rows at start; a failure is logged, the bot answers anyway."""
+    if await _store(feedback, feedback.open) is not None:
+        logger.info("feedback database: %s (rows kept %d days)", feedback.path, feedback.days)
+
+
+async def remember(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, origin: int, question: str, reply: Reply, lng: Language, page: int
+) -> None:
+    """Record one page of an answer: the question (once), its outcome and the passages shown."""
+    feedback = state(context).feedback
+    shown = [Shown(p.source, p.paragraph, p.sentence) for p in reply.shown]
+    normalized = " ".join(question.split())
+    await _store(
+        feedback,
+        feedback.record,
+        chat_id,
+        origin,
+        question=normalized,
+        outcome=reply.outcome,
+        lang=lng,
+        page=page,
+        shown=shown,
+    )
+
+
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A 👍 or 👎 press: stored once per answer page and reader (a second press changes it), then acknowledged."""
+    query = update.callback_query
+    assert query is not None
+    lng, parsed = lang(update), parse_vote(query.data)
+    chat_id = query.message.chat.id if query.message else None
+    if parsed is None or chat_id is None:
+        await query.answer(text(lng, "stale_button"), show_alert=True)
+        return
+    value, origin, page = parsed
+    feedback = state(context).feedback
+    previous = await _store(feedback, feedback.vote, chat_id, origin, page, query.from_user.id, value)
+    key = "vote_changed" if previous not in (None, value) else "vote_thanks"
+    await query.answer(text(lng, key, vote=LABELS["up" if value > 0 else "down"]))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): questions, outcomes and votes of the last 7 days, what went unanswered or voted down."""
+    if await _refuse_non_admin(update, context):
+        return
+    message = update.effective_message
+    assert message is not None
+    feedback, encoder = state(context).feedback, engine(context).encoder
+    try:
+        report = await asyncio.to_thread(stats.build, feedback, STATS_DAYS, embed=encoder.queries)
+    except FeedbackError as exc:
+        logger.warning("no statistics: %s", exc)
+        await message.reply_html(text(lang(update), "stats_unavailable"))
+        return
+    for part in pack([escape(line) for line in stats.lines(report)], separator="\n"):
+        await message.reply_html(part)

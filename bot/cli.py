@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from bot.redact import install, secrets_of
 from bot.settings import Settings, SettingsError, load_settings
@@ -27,9 +28,34 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A subcommand's parser; with ``one_line=True`` a bad argument is one line and exit status 1."""
+
+    def __init__(self, *args: Any, one_line: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.one_line = one_line
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extra = super().parse_known_args(args, namespace)
+        if extra and self.one_line:  # otherwise the main parser would report them, with its usage
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed, extra
+
+    def error(self, message: str) -> NoReturn:
+        if not self.one_line:
+            super().error(message)
+        self.exit(1, f"error: {self.prog}: {message}\n")
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days, at least 1: {value!r}")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Answer questions about news articles.")
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     ask = commands.add_parser("ask", help="answer questions and exit")
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
@@ -37,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", help="rebuild the index from the corpus folder")
     commands.add_parser("chat", help="talk to the bot in this terminal")
     commands.add_parser("serve", help="run the Telegram bot (webhook when WEBHOOK_URL is set, else polling)")
+    stats = commands.add_parser("stats", help="what readers asked and voted (FEEDBACK_DB)", one_line=True)
+    stats.add_argument("--days", type=_positive, default=7, help="the last N days (default: 7)")
+    stats.add_argument("--csv", metavar="FILE", help="write the report as CSV to FILE (- for stdout)")
+    stats.add_argument("--export-eval", metavar="FILE", help="write questions readers liked as a question set")
     return parser
 
 
@@ -119,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return reindex(settings)
         if command == "serve":
             return serve(settings)
+        if command == "stats":
+            from bot.stats import run
+
+            return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval)
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
         if command == "ask":
             return ask(engine, args.question, as_json=args.json, k=args.k)

@@ -8,16 +8,23 @@ as text (terminal and Telegram), as CSV, and questions readers liked as an evalu
 from __future__ import annotations
 
 import csv
+import io
+import json
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.feedback import DAY, Feedback
+from bot.feedback import DAY, Feedback, FeedbackError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 # Questions whose embeddings are at least this similar count as one (multilingual-e5-small:
 # rewordings of one question score ~0.96-0.995, different questions on the same subject ≤ ~0.92).
@@ -106,7 +113,9 @@ def build(feedback: Feedback, days: int = 7, *, embed: Embed | None = None, top:
     ((chats,),) = feedback.rows("SELECT count(DISTINCT chat) FROM questions WHERE at >= ?", since)
     votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", since))
     unanswered = feedback.rows(
-        "SELECT question, outcome, chat FROM questions WHERE at >= ? AND outcome IN ('refused', 'hedged')", since
+        "SELECT question, outcome, chat FROM questions WHERE at >= ? AND outcome IN ('refused', 'hedged') "
+        "ORDER BY at, question",  # among equally frequent wordings, the first asked represents the group
+        since,
     )
     downvoted = feedback.rows(
         "SELECT s.source, s.paragraph, sum(v.vote < 0), sum(v.vote > 0) FROM votes v "
@@ -209,3 +218,41 @@ def liked_questions(feedback: Feedback, days: int) -> dict[str, Any]:
         "off_topic": [],
         "near_topic": [],
     }
+
+
+def run(settings: Settings, days: int, *, csv_file: str | None = None, export_file: str | None = None) -> int:
+    """``python -m bot stats``: the report on stdout, or as CSV, and/or the liked questions as a question set."""
+    from index.encoders import Encoder
+
+    path = settings.feedback_path
+    if not path.is_file():
+        print(f"error: no feedback database at {path} (set FEEDBACK_DB)", file=sys.stderr)
+        return 1
+    feedback = Feedback(path, days=settings.feedback_days)
+    try:
+        if export_file is not None:
+            exported = liked_questions(feedback, days)
+            _write(export_file, json.dumps(exported, ensure_ascii=False, indent=1) + "\n")
+            print(f"wrote {len(exported['answerable'])} questions to {export_file}", file=sys.stderr)
+            if csv_file is None:
+                return 0
+        encoder = Encoder.open(settings.embedding_model, query_prompt=settings.query_prompt)
+        report = build(feedback, days, embed=encoder.queries)
+    except FeedbackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if csv_file is None:
+        print("\n".join(lines(report)))
+        return 0
+    out = io.StringIO()
+    write_csv(report, out)
+    _write(csv_file, out.getvalue())
+    return 0
+
+
+def _write(name: str, content: str) -> None:
+    """``content`` to the file ``name``, or to stdout for ``-``; OSError when it cannot be written."""
+    if name == "-":
+        sys.stdout.write(content)
+    else:
+        Path(name).write_text(content, "utf-8", newline="")

@@ -1,0 +1,125 @@
+"""The editor's report: grouping, the window, CSV and the evaluation export, and ``python -m bot stats``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.quality.data import qa_dev_v2
+from bot import stats
+from bot.feedback import DAY, Feedback, Shown
+from index.encoders import Encoder
+from tests.bot.conftest import ANSWER_SENTENCE
+from tests.bot.test_cli import run
+from tests.bot.test_feedback import Clock
+
+ARREST = Shown("armenia-icc-2023-10.txt", 7, ANSWER_SENTENCE)
+CAPITAL = "Wat is de hoofdstad van Armenië?"
+
+
+def fill(feedback: Feedback) -> None:
+    """A week of questions: rewordings of one unanswered question, a liked answer, a disliked one."""
+    asked = [
+        (1, 1, CAPITAL, "refused"),
+        (2, 1, "wat is de hoofdstad van armenie", "refused"),  # other spelling: only the embedding groups it
+        (3, 1, "  WAT is de hoofdstad van Armenië ?! ", "refused"),  # the same normalised text
+        (3, 2, "Hoeveel inwoners heeft Armenië?", "hedged"),
+        (1, 3, "Wat moet Armenië doen als Poetin op bezoek komt?", "answered"),
+        (2, 3, "Wat moet Armenië doen als Poetin komt?", "answered"),
+    ]
+    for chat, message, question, outcome in asked:
+        shown = [] if outcome == "refused" else [ARREST, Shown("armenia-icc-2023-10.txt", 3, "De aansluiting.")]
+        feedback.record(chat, message, question=question, outcome=outcome, lang="nl", shown=shown)
+        assert isinstance(feedback.now, Clock)
+        feedback.now.now += 1
+    feedback.vote(1, 3, 0, 1, 1)
+    feedback.vote(2, 3, 0, 2, -1)
+    feedback.vote(3, 2, 0, 3, -1)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Feedback:
+    feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
+    fill(feedback)
+    return feedback
+
+
+def test_the_report_counts_outcomes_and_votes_and_groups_rewordings(filled: Feedback, encoder: Encoder) -> None:
+    plain = stats.build(filled, 7)
+    assert (plain.questions, plain.chats, plain.up, plain.down) == (6, 3, 1, 2)
+    assert plain.outcomes == {"refused": 3, "hedged": 1, "answered": 2}
+    assert [(u.asked, u.chats) for u in plain.unanswered] == [(2, 2), (1, 1), (1, 1)]  # by normalised text only
+    report = stats.build(filled, 7, embed=encoder.queries)
+    first, second = report.unanswered
+    assert (first.question, first.asked, first.chats, first.outcome) == (CAPITAL, 3, 3, "refused")
+    assert first.variants == ("  WAT is de hoofdstad van Armenië ?! ", "wat is de hoofdstad van armenie")
+    assert (second.question, second.outcome) == ("Hoeveel inwoners heeft Armenië?", "hedged")
+    assert [(d.paragraph, d.down, d.up) for d in report.downvoted] == [(3, 2, 1), (7, 2, 1)]
+    text = "\n".join(stats.lines(report))
+    assert "6 questions from 3 chats" in text and "answered 33% · hedged 17% · refused 50%" in text
+    assert f"1. {CAPITAL} - asked 3x in 3 chats, refused" in text and "votes: 👍 1 · 👎 2" in text
+
+
+def test_the_report_covers_only_its_window(filled: Feedback) -> None:
+    assert isinstance(filled.now, Clock)
+    filled.now.now += 8 * DAY
+    filled.record(9, 9, question="Wie is Pasjinjan?", outcome="refused", lang="nl")
+    report = stats.build(filled, 7)
+    assert (report.questions, report.up, report.down, report.downvoted) == (1, 0, 0, [])
+    assert stats.build(filled, 30).questions == 7
+
+
+def test_the_csv_has_a_header_and_a_row_per_figure(filled: Feedback) -> None:
+    out = io.StringIO()
+    stats.write_csv(stats.build(filled, 7), out)
+    found = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(found[0]) == list(stats.CSV_HEADER)
+    assert {r["item"]: r["count"] for r in found if r["section"] == "summary"}["refused"] == "3"
+    assert next(r["item"] for r in found if r["section"] == "unanswered") == CAPITAL
+
+
+def test_liked_questions_load_as_a_question_set(filled: Feedback) -> None:
+    exported = stats.liked_questions(filled, 7)
+    assert set(exported) == {"about", "answerable", "off_topic", "near_topic"}
+    (item,) = exported["answerable"]  # the 👎 page and the unvoted ones are left out
+    assert item["q"] == "Wat moet Armenië doen als Poetin op bezoek komt?"
+    assert (item["paragraph"], item["gold"], item["lang"]) == ([7], [ARREST.sentence], "nl")
+    (question,) = qa_dev_v2(exported, item["source"])
+    assert question.kind == "answerable" and question.gold is not None
+
+
+def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: Path) -> None:
+    env = {"FEEDBACK_DB": str(filled.path)}
+    shown = run(tmp_path, "stats", "--days", "3", **env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Last 3 days") and f"1. {CAPITAL}" in shown.stdout
+    files = ["--csv", str(tmp_path / "out.csv"), "--export-eval", str(tmp_path / "x.json")]
+    result = run(tmp_path, "stats", *files, **env)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader((tmp_path / "out.csv").open(newline="", encoding="utf-8")))
+    assert tuple(rows[0]) == stats.CSV_HEADER and len(rows) > 6
+    assert len(json.loads((tmp_path / "x.json").read_text("utf-8"))["answerable"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--days", "0"], {}, "error: python -m bot stats: argument --days: must be a whole number of days"),
+        (["--days", "abc"], {}, "error: python -m bot stats: argument --days: must be a whole number of days"),
+        (["--weeks", "2"], {}, "error: python -m bot stats: unrecognized arguments: --weeks 2"),
+        ([], {"FEEDBACK_DB": "/nonexistent/feedback.sqlite3"}, "error: no feedback database at /nonexistent/"),
+        (["--csv", "/nonexistent/dir/out.csv"], {}, "error: [Errno 2] No such file or directory"),
+    ],
+)
+def test_bad_arguments_and_a_missing_database_are_one_line(
+    filled: Feedback, tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run(tmp_path, "stats", *args, **{"FEEDBACK_DB": str(filled.path), **env})
+    assert result.returncode == 1
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr

@@ -21,11 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.feedback import Feedback
 from index import Engine, EngineConfig
 from index.encoders import Encoder
 from tests.conftest import ARTICLE
 from tests.support.botapi import TOKEN, BotApiStub, Call, Fault
-from tests.support.updates import message_update
+from tests.support.updates import callback_update, message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH
 from tests.web.workers import Worker, post_all, start_worker, wait_ready
 
@@ -147,8 +148,13 @@ async def load(
     first_chat: int,
     expected: dict[str, str],
     during: Callable[[], Awaitable[None]] | None = None,
+    redeliver: bool = False,
 ) -> str:
-    """POST CHATS x PER_CHAT questions at once (spread over ``targets``), check every reply; the figures."""
+    """POST CHATS x PER_CHAT questions at once (spread over ``targets``), check every reply; the figures.
+
+    ``redeliver``: then POST every update again, each to the next worker, as Telegram does when it
+    missed a 200 (a copy must not be answered or recorded twice).
+    """
     chats = range(first_chat, first_chat + CHATS)
     plan = [(first_chat + n % CHATS, QUESTIONS[n // CHATS]) for n in range(CHATS * PER_CHAT)]
     per_target: list[list[int]] = [list(range(i, len(plan), len(targets))) for i in range(len(targets))]
@@ -158,15 +164,22 @@ async def load(
     if during is not None:
         await during()
 
+    bodies = [json.dumps(message_update(first_update + n, *plan[n])).encode() for n in range(len(plan))]
+
     async def send(target: Worker, numbers: list[int]) -> None:
-        bodies = [json.dumps(message_update(first_update + n, *plan[n])).encode() for n in numbers]
-        results = await post_all(target.port, WEBHOOK_PATH, bodies, HEADERS, connections=100 // len(targets))
+        results = await post_all(
+            target.port, WEBHOOK_PATH, [bodies[n] for n in numbers], HEADERS, connections=100 // len(targets)
+        )
         for n, (status, sent, answered) in zip(numbers, results, strict=True):
             assert status == 200, f"update {first_update + n} got {status}"
             sent_at[plan[n]] = sent
             accept.append(answered - sent)
 
     await asyncio.gather(*(send(t, numbers) for t, numbers in zip(targets, per_target, strict=True)))
+    if redeliver:
+        for target, numbers in zip(targets[1:] + targets[:1], per_target, strict=True):
+            results = await post_all(target.port, WEBHOOK_PATH, [bodies[n] for n in numbers], HEADERS)
+            assert {status for status, _, _ in results} == {200}
     deadline = time.monotonic() + 120
     while len(replies(api, chats)) < len(plan) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -195,6 +208,47 @@ async def test_500_updates_from_100_chats(
 ) -> None:
     figures = await load(api, workers[:1], first_update=10_000, first_chat=1000, expected=expected)
     report(capsys, "webhook load, one worker: " + figures)
+
+
+async def vote_on(api: BotApiStub, workers: list[Worker], answers: list[Call], label: str, first_update: int) -> None:
+    """Press ``label`` under each of ``answers`` (their readers press), spread over the workers; every
+    press is then delivered again to the other worker. Returns once each press is acknowledged."""
+    presses = []
+    for n, answer in enumerate(answers):
+        (data,) = [
+            b["callback_data"] for b in answer.params["reply_markup"]["inline_keyboard"][0] if b["text"] == label
+        ]
+        chat = int(answer.params["chat_id"])
+        press = {**callback_update(data, chat_id=chat, user_id=chat), "update_id": first_update + n}
+        presses.append(json.dumps(press).encode())
+    acknowledged = len(api.calls_to("answerCallbackQuery"))
+    halves = [presses[::2], presses[1::2]]
+    for targets in (workers, workers[::-1]):  # the second round is all redeliveries
+        for worker, bodies in zip(targets, halves, strict=True):
+            results = await post_all(worker.port, WEBHOOK_PATH, bodies, HEADERS)
+            assert {status for status, _, _ in results} == {200}
+    await api.async_wait_for("answerCallbackQuery", acknowledged + len(presses), timeout=120)
+
+
+async def test_500_questions_with_votes_leave_500_rows_and_the_votes_under_redelivery(
+    workers: list[Worker], api: BotApiStub, shared: Shared, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    feedback = Feedback(shared.index / "feedback.sqlite3")  # where the workers keep it by default
+    before = {table: feedback.count(table) for table in ("questions", "votes")}
+    chats = range(6000, 6000 + CHATS)
+    figures = await load(api, workers, first_update=60_000, first_chat=chats[0], expected=expected, redeliver=True)
+    answers = replies(api, chats)
+    await vote_on(api, workers, answers, "👍", first_update=70_000)
+    changed = [a for a in answers if int(a.params["chat_id"]) % 4 == 0]  # a quarter of the readers change their mind
+    await vote_on(api, workers, changed, "👎", first_update=80_000)
+    await asyncio.sleep(1.0)  # a row is written just after its answer or acknowledgement; a duplicate would be too
+
+    added = {table: feedback.count(table) - before[table] for table in before}
+    assert added == {"questions": CHATS * PER_CHAT, "votes": CHATS * PER_CHAT}
+    votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", time.time() - 600))
+    assert votes == {1: CHATS * PER_CHAT - len(changed), -1: len(changed)}
+    assert not api.calls_to("answerCallbackQuery")[-1].params.get("show_alert")
+    report(capsys, "feedback: 500 questions, 500 votes and 125 changed votes, each delivered twice: " + figures)
 
 
 async def test_500_updates_while_an_admin_reindexes(

@@ -47,3 +47,15 @@ def test_bad_relevance_bars_are_refused_in_one_line(values: dict[str, object], e
     with pytest.raises(SettingsError) as raised:
         load_settings(_env_file=None, **values)
     assert str(raised.value).startswith(error) and "\n" not in str(raised.value)
+
+
+def test_the_feedback_database_lives_in_the_index_folder_unless_moved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FEEDBACK_DB", raising=False)
+    settings = load_settings(_env_file=None, index_dir="/srv/index")
+    assert str(settings.feedback_path) == "/srv/index/feedback.sqlite3" and settings.feedback_days == 90
+    assert str(load_settings(_env_file=None, feedback_db="/srv/fb.db").feedback_path) == "/srv/fb.db"
+    assert str(load_settings(_env_file=None, index_dir="/i", feedback_db=" ").feedback_path) == "/i/feedback.sqlite3"
+    for days in (0, -3, "soon"):
+        with pytest.raises(SettingsError, match=r"^setting FEEDBACK_DAYS: ") as raised:
+            load_settings(_env_file=None, feedback_days=days)
+        assert "\n" not in str(raised.value)

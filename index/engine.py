@@ -318,7 +318,7 @@ class Engine:
                 self._cache.move_to_end(key)
                 return cached
         query = self.encoder.queries([question])[0]
-        passages, relevance = rank(index, query, index.lexical.scores(question), k=k)
+        passages, relevance = rank(index, query, question, k=k)
         outcome = self._outcome(relevance)
         shown = () if outcome == "refused" else tuple(passages)
         answer = Answer(question=question, passages=shown, outcome=outcome, relevance=relevance)

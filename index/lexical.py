@@ -41,13 +41,28 @@ class LexicalIndex:
         model.index([tokenize(t) for t in texts], show_progress=False)
         return cls(model, len(texts))
 
+    def _known(self, query: str) -> list[str]:
+        vocabulary = self._model.vocab_dict
+        return [t for t in tokenize(query) if t in vocabulary]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query``; all zeros when no query word is in the vocabulary."""
-        vocabulary = self._model.vocab_dict
-        tokens = [t for t in tokenize(query) if t in vocabulary]
+        tokens = self._known(query)
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+
+    def top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows among the ``k`` best for ``query`` whose score is above 0, ascending, and
+        their scores (bm25s's own top-k retrieval)."""
+        tokens = self._known(query)
+        if not tokens or k <= 0 or self.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows, scores = self._model.retrieve([tokens], k=min(k, self.size), sorted=False, show_progress=False)
+        rows, scores = np.asarray(rows[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        keep = scores > 0
+        order = np.argsort(rows[keep])
+        return rows[keep][order], scores[keep][order]
 
     def save(self, folder: Path) -> None:
         self._model.save(str(folder), show_progress=False, allow_pickle=False)

@@ -129,30 +129,52 @@ def calibrated_bars(model: str) -> tuple[float, float]:
     return CALIBRATED.get(model, CALIBRATED[E5_MODEL])
 
 
-def rank(index: StoredIndex, query: np.ndarray, lexical: np.ndarray, *, k: int) -> tuple[list[Passage], float]:
-    """The top ``k`` paragraphs for a query vector and its BM25 scores, and the question's relevance."""
+def _lookup(rows: np.ndarray, known_rows: np.ndarray, known: np.ndarray, missing: float) -> np.ndarray:
+    """The ``known`` value of each of ``rows`` (``known_rows`` ascending), ``missing`` elsewhere."""
+    if known_rows.size == 0:
+        return np.full(rows.shape, missing, dtype=np.float32)
+    at = np.minimum(np.searchsorted(known_rows, rows), known_rows.size - 1)
+    return np.where(known_rows[at] == rows, known[at], missing).astype(np.float32)
+
+
+def _rows_of(index: StoredIndex, paragraphs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence row of ``paragraphs`` (ascending), and the position in ``paragraphs`` of
+    each row's paragraph. Rows are stored in paragraph order, so each paragraph is one range."""
+    starts = np.searchsorted(index.sentence_paragraph, paragraphs, side="left")
+    ends = np.searchsorted(index.sentence_paragraph, paragraphs, side="right")
+    lengths = ends - starts
+    owner = np.repeat(np.arange(len(paragraphs)), lengths)
+    rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    return rows.astype(np.int64), owner
+
+
+def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tuple[list[Passage], float]:
+    """The top ``k`` paragraphs for a question (its vector ``query`` and its text, for BM25), and
+    the question's relevance.
+
+    The work per question follows the candidates, not the corpus: FAISS's and BM25's own top
+    rows choose the candidate paragraphs, and only their sentence rows are scored. Up to
+    ``EXHAUSTIVE_UP_TO`` sentences both searches are exhaustive; beyond, a candidate's sentence
+    outside the ``CANDIDATES`` best of a kind gets that kind's lowest retrieved score (dense) or
+    0 (BM25).
+    """
     rows = index.vectors.ntotal
     if rows == 0:
         return [], -np.inf
-    dense = np.full(rows, np.nan, dtype=np.float32)
     wanted = rows if rows <= EXHAUSTIVE_UP_TO else CANDIDATES
     with _one_thread():
         scores, ids = index.vectors.search(query.reshape(1, -1), wanted)
     found = ids[0] >= 0
-    dense[ids[0][found]] = scores[0][found]
-    floor = float(scores[0][found].min()) if found.any() else 0.0
+    dense_found, dense_ids = scores[0][found], ids[0][found].astype(np.int64)
+    order = np.argsort(dense_ids)
+    dense_ids, dense_found = dense_ids[order], dense_found[order]
+    floor = float(dense_found.min()) if dense_found.size else 0.0
+    lexical_ids, lexical_found = index.lexical.top(question, wanted)
 
-    candidates = set(index.sentence_paragraph[ids[0][found]].tolist())
-    if lexical.any():
-        top_lexical = np.argpartition(-lexical, min(CANDIDATES, rows) - 1)[:CANDIDATES]
-        candidates.update(index.sentence_paragraph[top_lexical[lexical[top_lexical] > 0]].tolist())
-    paragraphs = np.fromiter(sorted(candidates), dtype=np.int64)
-    # Every sentence row of every candidate paragraph; unscored dense rows get the floor.
-    member = np.isin(index.sentence_paragraph, paragraphs)
-    member_rows = np.flatnonzero(member)
-    dense_rows = np.where(np.isnan(dense[member_rows]), floor, dense[member_rows])
-    lexical_rows = lexical[member_rows]
-    owner = np.searchsorted(paragraphs, index.sentence_paragraph[member_rows])
+    paragraphs = np.union1d(index.sentence_paragraph[dense_ids], index.sentence_paragraph[lexical_ids])
+    member_rows, owner = _rows_of(index, paragraphs)
+    dense_rows = _lookup(member_rows, dense_ids, dense_found, floor)
+    lexical_rows = _lookup(member_rows, lexical_ids, lexical_found, 0.0)
 
     best_dense = np.full(len(paragraphs), -np.inf, dtype=np.float32)
     np.maximum.at(best_dense, owner, dense_rows)

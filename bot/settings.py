@@ -29,7 +29,8 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Every setting of the bot; each one is documented in ``.env.example``."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # allow_inf_nan=False: every float setting is finite (nan or inf would switch a check off or overflow).
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", allow_inf_nan=False)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -43,8 +44,8 @@ class Settings(BaseSettings):
     document_prompt: str = ""
     top_k: int = Field(default=3, ge=1, le=10)
     # Unset (None): the model's calibrated bars (see ``index.search``).
-    min_relevance: float | None = Field(default=None, allow_inf_nan=False)
-    answer_relevance: float | None = Field(default=None, allow_inf_nan=False)
+    min_relevance: float | None = None
+    answer_relevance: float | None = None
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
     # What readers asked and voted (see ``bot.feedback``); unset: ``feedback.sqlite3`` in INDEX_DIR.
@@ -96,12 +97,24 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("webhook_url")
+    @field_validator("corpus_dir", "index_dir", "embedding_model", "webhook_listen", mode="before")
     @classmethod
-    def _https_url(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("https", "http"):
-            raise ValueError("must be an http(s) URL")
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():  # an empty path would be the current folder
+            raise ValueError("must not be empty")
         return value
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_url", "webhook_url")
+    @classmethod
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if info.field_name == "webhook_url" and parts.scheme != "https":
+            raise ValueError("must be an https:// URL (Telegram sends updates over HTTPS only)")
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value.strip()
 
     @field_validator("webhook_secret")
     @classmethod
@@ -154,6 +167,10 @@ def load_settings(**overrides: Any) -> Settings:
     """Build the settings, turning validation errors into one line per bad setting."""
     try:
         return Settings(**overrides)
+    except UnicodeDecodeError as exc:  # pydantic-settings reads .env itself, before any validation
+        raise SettingsError(f"the .env file is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the .env file: {exc.strerror or exc}") from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,34 @@ def test_the_feedback_database_lives_in_the_index_folder_unless_moved(monkeypatc
         with pytest.raises(SettingsError, match=r"^setting FEEDBACK_DAYS: ") as raised:
             load_settings(_env_file=None, feedback_days=days)
         assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("MIN_RELEVANCE", "-inf", "Input should be a finite number"),
+        ("THROTTLE_SECONDS", "inf", "Input should be a finite number"),
+        ("INDEX_REFRESH_SECONDS", "inf", "Input should be a finite number"),
+        ("EMBEDDING_MODEL", "", "must not be empty"),
+        ("CORPUS_DIR", "", "must not be empty"),
+        ("INDEX_DIR", " ", "must not be empty"),
+        ("TELEGRAM_API_BASE_URL", "garbage", "must be an http:// or https:// URL with a host"),
+        ("TELEGRAM_API_FILE_URL", "https:///file/bot", "must be an http:// or https:// URL with a host"),
+        ("WEBHOOK_URL", "http://bot.example.com/tg", "must be an https:// URL"),
+    ],
+)
+def test_a_setting_that_would_slip_through_stops_start_up_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, error: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None)
+    assert str(raised.value).startswith(f"setting {name}: ") and error in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"TOP_K=3\nEXAMPLE_QUESTIONS=caf\xe9\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=r"^the \.env file is not UTF-8 text \(byte 29: .*\)$"):
+        load_settings()

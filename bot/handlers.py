@@ -17,7 +17,7 @@ from bot.groups import addressed_question
 from bot.replies import escape, help_message
 from bot.state import NotReady, engine, lang, state
 from bot.texts import Language, text
-from index import QuestionError
+from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question
 
 logger = logging.getLogger(__name__)
 
@@ -149,12 +149,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _problem(question: str, limit: int, lng: Language, examples: Sequence[str]) -> str | None:
-    """Why ``question`` will not be searched (empty or too long), in the user's language; else None."""
-    normalized = " ".join(question.split())
-    if not normalized:
+    """Why the engine's check refuses ``question`` (no letter or digit, too long), in the user's
+    language; else None."""
+    try:
+        check_question(question, limit)
+    except EmptyQuestion:
         return text(lng, "ask_empty", example=escape(examples[0] if examples else "..."))
-    if len(normalized) > limit:
-        return text(lng, "too_long", length=len(normalized), limit=limit)
+    except QuestionTooLong as exc:
+        return text(lng, "too_long", length=exc.length, limit=exc.limit)
     return None
 
 

@@ -2,7 +2,16 @@
 
 from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpus
 from index.encoders import DEFAULT_MODEL, ModelError
-from index.engine import BuildReport, Engine, EngineConfig, QuestionError, ReindexBusy
+from index.engine import (
+    BuildReport,
+    EmptyQuestion,
+    Engine,
+    EngineConfig,
+    QuestionError,
+    QuestionTooLong,
+    ReindexBusy,
+    check_question,
+)
 from index.search import OUTCOMES, Answer, Outcome, Passage
 from index.store import IndexFileError
 
@@ -14,6 +23,7 @@ __all__ = [
     "Corpus",
     "CorpusError",
     "Document",
+    "EmptyQuestion",
     "Engine",
     "EngineConfig",
     "IndexFileError",
@@ -22,6 +32,8 @@ __all__ = [
     "Paragraph",
     "Passage",
     "QuestionError",
+    "QuestionTooLong",
     "ReindexBusy",
+    "check_question",
     "load_corpus",
 ]

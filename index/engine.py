@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,37 @@ logger = logging.getLogger(__name__)
 
 class QuestionError(ValueError):
     """A question the engine will not search for: empty or too long. The message says why."""
+
+
+class EmptyQuestion(QuestionError):
+    """A question with no letter or digit: blank, or only punctuation, emoji or format characters."""
+
+
+class QuestionTooLong(QuestionError):
+    """A question over the limit; ``length`` and ``limit`` are in characters."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"the question is too long ({length} characters; the limit is {limit})")
+        self.length = length
+        self.limit = limit
+
+
+def check_question(question: str, limit: int) -> str:
+    """``question`` with its whitespace normalised; EmptyQuestion when no letter or digit is left
+    once format and control characters are removed, QuestionTooLong past ``limit`` characters.
+
+    "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
+    answered with whatever paragraph lies closest to nothing.
+    """
+    question = " ".join(question.split())
+    if not question:
+        raise EmptyQuestion("the question is empty")
+    visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))
+    if not any(ch.isalnum() for ch in visible):
+        raise EmptyQuestion("the question is empty: it has no letter or digit")
+    if len(question) > limit:
+        raise QuestionTooLong(len(question), limit)
+    return question
 
 
 class ReindexBusy(RuntimeError):
@@ -290,15 +322,9 @@ class Engine:
     # -- questions ------------------------------------------------------------------
 
     def check_question(self, question: str) -> str:
-        """The question with surrounding whitespace removed; QuestionError when empty or too long."""
-        question = " ".join(question.split())
-        if not question:
-            raise QuestionError("the question is empty")
-        if len(question) > self.config.max_question_chars:
-            raise QuestionError(
-                f"the question is too long ({len(question)} characters; the limit is {self.config.max_question_chars})"
-            )
-        return question
+        """The question with its whitespace normalised; QuestionError when empty or too long (see
+        ``check_question``)."""
+        return check_question(question, self.config.max_question_chars)
 
     def _outcome(self, relevance: float) -> Outcome:
         """Refused below ``min_relevance``, hedged below ``answer_relevance``, else answered."""

@@ -178,9 +178,12 @@ async def test_bad_input_gets_a_clear_reply(article_bot: Bot) -> None:
     assert "Put your question after /ask" in empty and "<code>/ask Wat moet" in empty
     (blank,) = await article_bot.replies(text_update("/ask    ", language_code="en"))
     assert "Put your question after /ask" in blank
+    for content_free in ("🙂", "...", "\u202e", "/ask \u200b?"):  # no letter or digit: nothing to search for
+        (refused,) = await article_bot.replies(text_update(content_free, language_code="en"))
+        assert "Put your question after /ask" in refused, content_free
     (long,) = await article_bot.replies(text_update("waarom " * 200, language_code="en"))
     assert "too long (1399 characters; the limit is 1000)" in long
-    assert counted("rejected") == rejected + 3
+    assert counted("rejected") == rejected + 7
     # 1,000 characters is still a question.
     (fits,) = await article_bot.replies(text_update(QUESTION + " " + "x" * (999 - len(QUESTION))))
     assert "te lang" not in fits

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from index import CorpusError, Engine, QuestionError, ReindexBusy
+from index import CorpusError, EmptyQuestion, Engine, QuestionError, ReindexBusy
 
 Make = Callable[..., Engine]
 
@@ -50,10 +50,11 @@ def test_questions_off_the_article_are_refused(article_engine: Engine, question:
     assert answer.passages == ()
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
-def test_empty_question_is_a_clear_error(article_engine: Engine, question: str) -> None:
-    with pytest.raises(QuestionError, match="empty"):
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "?", "...", "🙂", "\u200b", "\u202e", "🙂 \u200b?!\x07"])
+def test_a_question_without_a_letter_or_digit_is_refused_as_empty(article_engine: Engine, question: str) -> None:
+    with pytest.raises(EmptyQuestion, match=r"^the question is empty"):
         article_engine.ask(question)
+    assert article_engine.ask("\u202eWie is Maria Lvova-Belova? 🙂").answered  # marks beside words are no harm
 
 
 def test_huge_question_is_refused_with_the_limit(article_engine: Engine) -> None:

@@ -116,5 +116,6 @@ async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: the documents the bot answers from."""
     assert update.effective_message is not None
-    for reply in sources_messages(engine(context).sources(), lang(update)):
+    admin = state(context).is_admin(update)
+    for reply in sources_messages(engine(context).sources(), lang(update), admin=admin):
         await update.effective_message.reply_html(reply)

@@ -52,7 +52,9 @@ def compose(
         return Reply([not_covered(engine.sources(), examples, lang)], answer.outcome)
     end = offset + len(page)
     more = len(answer.passages) > end and end < MAX_PASSAGES
-    messages = answer_messages(page, lang, hedged=answer.hedged and not offset)  # said once, on the first page
+    titles = {document.name: document.title for document in engine.sources()}
+    # The hedge is said once, on the first page.
+    messages = answer_messages(page, lang, hedged=answer.hedged and not offset, titles=titles)
     return Reply(messages, answer.outcome, next_offset=end if more else None, shown=tuple(page))
 
 

@@ -81,7 +81,7 @@ def _questions(argument: str) -> Iterator[str]:
 
 def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
     """Answer each question; a bad one is reported and the rest still answered."""
-    from bot.console import covers, render
+    from bot.console import covers, render, titles_of
 
     failures = 0
     for question in _questions(argument):
@@ -98,7 +98,8 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
         if as_json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            print(render(answer, topics=covers(engine), color=sys.stdout.isatty()), flush=True)
+            shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), titles=titles_of(engine))
+            print(shown, flush=True)
     return 1 if failures and argument != "-" else 0
 
 

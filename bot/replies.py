@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.texts import Language, text
 from index import Document, Passage
@@ -72,15 +72,16 @@ def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n
     return messages
 
 
-def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) -> str:
-    """One passage as HTML: where it comes from, then its text with the answering sentence in bold.
+def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT, *, title: str | None = None) -> str:
+    """One passage as HTML: where it comes from (its document's ``title``, else the file name), then its
+    text with the answering sentence in bold.
 
     Always one message at most: a passage longer than ``limit`` (documents are cut into
     paragraphs of bounded size, but escaping can still grow one past a message) is shown as the
     excerpt around its answering sentence, cut between sentences where possible and marked with
     "…", so one question never floods a chat.
     """
-    header = f"<i>{escape(passage.source)} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
+    header = f"<i>{escape(title or passage.source)} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
     start = passage.text.find(passage.sentence) if passage.sentence else -1
     if start < 0:
         runs = [(s, False) for s in split_sentences(passage.text)]
@@ -107,14 +108,19 @@ def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) 
 
 
 def answer_messages(
-    passages: Sequence[Passage], lang: Language, limit: int = MESSAGE_LIMIT, *, hedged: bool = False
+    passages: Sequence[Passage],
+    lang: Language,
+    limit: int = MESSAGE_LIMIT,
+    *,
+    hedged: bool = False,
+    titles: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Passages as few HTML messages as fit under ``limit``, split only between paragraphs.
 
     ``hedged``: the passages are related but do not answer the question directly, and the first
-    message says so before them.
+    message says so before them. ``titles`` maps file names to the document titles readers see.
     """
-    blocks = [passage_block(passage, lang, limit) for passage in passages]
+    blocks = [passage_block(p, lang, limit, title=(titles or {}).get(p.source)) for p in passages]
     return pack([text(lang, "hedged"), *blocks] if hedged else blocks, limit)
 
 
@@ -153,10 +159,11 @@ def help_message(documents: Sequence[Document], examples: Sequence[str], lang: L
     return "\n\n".join(parts)
 
 
-def sources_messages(documents: Sequence[Document], lang: Language) -> list[str]:
-    """The /sources reply: every indexed document with its file name and size."""
+def sources_messages(documents: Sequence[Document], lang: Language, *, admin: bool = False) -> list[str]:
+    """The /sources reply: every indexed document by title, with its size; for admins also the file
+    name that /remove takes."""
+    key = "sources_line_admin" if admin else "sources_line"
     lines = [
-        text(lang, "sources_line", document=document_line(d), name=escape(d.name), paragraphs=len(d.paragraphs))
-        for d in documents
+        text(lang, key, document=document_line(d), name=escape(d.name), paragraphs=len(d.paragraphs)) for d in documents
     ]
     return pack([text(lang, "sources_title"), *(lines or [text(lang, "no_documents")])], separator="\n")

@@ -13,6 +13,9 @@ from index.encoders import Encoder
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
+# What readers see wherever the bot names the article: its title, guessed from the file name
+# (it has no "title:" line, see README), never the file name itself.
+ARTICLE_TITLE = "Armenia icc"
 
 
 @pytest.fixture(scope="session")

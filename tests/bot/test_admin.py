@@ -11,6 +11,7 @@ from bot.reindexer import Outcome
 from bot.state import STATE, BotState
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, Bot, MakeBot
+from tests.conftest import ARTICLE_TITLE
 from tests.support.telegram_html import read_html
 from tests.support.updates import ADMIN_ID, document_update, text_update
 
@@ -182,10 +183,13 @@ async def test_an_upload_during_a_rebuild_is_saved_and_the_admin_told_to_reindex
     assert (corpus(admin_bot) / "texel.txt").exists()
 
 
-async def test_sources_lists_the_indexed_documents_for_everyone(admin_bot: Bot) -> None:
+async def test_sources_lists_the_documents_by_title_and_admins_also_see_the_file_names(admin_bot: Bot) -> None:
     (reply,) = await admin_bot.replies(text_update("/sources", language_code="en"))
     shown, _ = read_html(reply)
-    assert shown == "Indexed documents:\nArmenia icc (2023-10) - armenia-icc-2023-10.txt, 8 paragraphs"
+    assert shown == f"Indexed documents:\n{ARTICLE_TITLE} (2023-10), 8 paragraphs"
+    (reply,) = await admin_bot.replies(text_update("/sources", user_id=ADMIN_ID, language_code="en"))
+    shown, _ = read_html(reply)
+    assert shown == f"Indexed documents:\n{ARTICLE_TITLE} (2023-10) - armenia-icc-2023-10.txt, 8 paragraphs"
 
 
 async def test_admins_see_the_admin_commands_in_help_and_their_menu(admin_bot: Bot) -> None:

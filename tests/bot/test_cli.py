@@ -17,7 +17,7 @@ from bot.cli import ask
 from bot.console import chat
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, ARTICLE_TITLE
 from tests.support.files import make_unreadable, no_file_writes
 
 SETTINGS = (
@@ -111,11 +111,11 @@ def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engi
 
     plain = run(built, "ask", QUESTION, **HEDGING)
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**")
+    assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
 
     typed, shown = io.StringIO(f"{QUESTION}\n{OFF_TOPIC}\nquit\n"), io.StringIO()
     chat(hedging_engine, stdin=typed, stdout=shown)
-    assert f"? {HEDGE['en']}\n\n[armenia-icc-2023-10.txt, paragraph 7]" in shown.getvalue()
+    assert f"? {HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]" in shown.getvalue()
     assert shown.getvalue().count(HEDGE["en"]) == 1 and "? The article does not say. It covers:" in shown.getvalue()
 
 
@@ -124,10 +124,10 @@ def test_a_clear_answer_has_no_hedge_line(sure_engine: Engine, capsys: pytest.Ca
     answer = json.loads(capsys.readouterr().out)
     assert answer["outcome"] == "answered" and answer["passages"][0]["sentence"] == ANSWER_SENTENCE
     assert ask(sure_engine, QUESTION, as_json=False, k=None) == 0
-    assert capsys.readouterr().out.startswith(f"[armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**")
+    assert capsys.readouterr().out.startswith(f"[{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
     typed, shown = io.StringIO(f"{QUESTION}\nquit\n"), io.StringIO()
     chat(sure_engine, stdin=typed, stdout=shown)
-    assert f"? [armenia-icc-2023-10.txt, paragraph 7]\n**{ANSWER_SENTENCE}**" in shown.getvalue()
+    assert f"? [{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**" in shown.getvalue()
     assert HEDGE["en"] not in shown.getvalue()
 
 

@@ -27,6 +27,16 @@ def test_hostile_document_text_is_escaped_and_the_sentence_still_bold() -> None:
     assert shown == f"<evil>&.txt · alinea 1\n{text}"
 
 
+def test_a_passage_is_named_by_its_documents_title_escaped_not_by_its_file() -> None:
+    titles = {"doc.txt": "Armenië & het <Strafhof>"}
+    (message,) = answer_messages(
+        [passage("Ja. Nee.", "Nee."), passage("Elders.", "Elders.", 2, "x.txt")], "nl", titles=titles
+    )
+    shown, _ = read_html(message)
+    assert shown == "Armenië & het <Strafhof> · alinea 1\nJa. Nee.\n\nx.txt · alinea 2\nElders."
+    assert "doc.txt" not in message
+
+
 def test_the_answering_sentence_is_bold_once_even_when_repeated() -> None:
     text = "Ja. Nee. Ja."
     (message,) = answer_messages([passage(text, "Nee.")], "en")

@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", help="rebuild the index from the corpus folder")
     commands.add_parser("chat", help="talk to the bot in this terminal")
     commands.add_parser("serve", help="run the Telegram bot (webhook when WEBHOOK_URL is set, else polling)")
+    link = commands.add_parser("link", help="print the t.me link that opens the bot and asks QUESTION")
+    link.add_argument("question", help="the question; a prepared one (PREPARED_QUESTIONS) is linked by its name")
     stats = commands.add_parser("stats", help="what readers asked and voted (FEEDBACK_DB)", one_line=True)
     stats.add_argument("--days", type=_positive, default=7, help="the last N days (default: 7)")
     stats.add_argument("--csv", metavar="FILE", help="write the report as CSV to FILE (- for stdout)")
@@ -119,6 +121,24 @@ def reindex(settings: Settings) -> int:
     return 0
 
 
+def print_link(settings: Settings, question: str) -> int:
+    """Print the deep link asking ``question``: 1 when no link can hold it, 2 without BOT_USERNAME."""
+    from bot.deeplinks import link, payload_for
+
+    if settings.bot_username is None:
+        print(
+            "error: BOT_USERNAME is not set; set it to the bot's username from @BotFather (without @)", file=sys.stderr
+        )
+        return 2
+    try:
+        payload = payload_for(question, settings.prepared_questions)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(link(settings.bot_username, payload))
+    return 0
+
+
 def serve(settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         print(
@@ -150,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return reindex(settings)
         if command == "serve":
             return serve(settings)
+        if command == "link":
+            return print_link(settings, args.question)
         if command == "stats":
             from bot.stats import run
 

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot import metrics, readers
 from bot.answers import Reply, compose, more_data, parse_more
+from bot.deeplinks import resolve
 from bot.groups import addressed_question
 from bot.replies import escape, help_message
 from bot.state import NotReady, engine, lang, state
@@ -33,6 +34,22 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         admin=bot_state.is_admin(update),
     )
     await update.effective_message.reply_html(reply)
+
+
+async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: the help, or the question a deep link's payload holds, answered at once."""
+    if not context.args:
+        await help_command(update, context)
+        return
+    message, lng = update.effective_message, lang(update)
+    assert message is not None
+    opened = resolve(" ".join(context.args), state(context).settings.prepared_questions)
+    if opened.question is None:
+        values = {key: escape(str(value)) for key, value in opened.values.items()}
+        await message.reply_html(text(lng, opened.problem or "link_unknown", **values))
+        return
+    await message.reply_html(text(lng, "link_question", question=escape(opened.question)))
+    await answer(update, context, opened.question)
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.deeplinks import load_prepared
 from index import DEFAULT_MODEL, EngineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 # Shown by /start and /help; they fit the article in corpus/ (EXAMPLE_QUESTIONS overrides them).
 DEFAULT_EXAMPLES = (
     "Wat moet Armenië doen als Poetin op bezoek komt?",
@@ -36,6 +38,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_file_url: str | None = None
     admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    bot_username: str | None = None  # what `python -m bot link` puts in https://t.me/<username>
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "data" / "index"
@@ -56,6 +59,9 @@ class Settings(BaseSettings):
     throttle_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=1_000_000, ge=1)
     example_questions: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EXAMPLES
+    # Deep links by name (see ``bot.deeplinks``): PREPARED_QUESTIONS names a TOML file, read here.
+    prepared_questions: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    inline_cache_seconds: int = Field(default=300, ge=0, le=86400)
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -83,12 +89,29 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split("|") if part.strip()) or DEFAULT_EXAMPLES
         return value
 
+    @field_validator("prepared_questions", mode="before")
+    @classmethod
+    def _read_prepared(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str | Path):
+            limit = info.data.get("max_question_chars", 1000)
+            return load_prepared(Path(value), limit) if str(value).strip() else {}
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        name = value.strip().removeprefix("@") if value is not None else None
+        if name is not None and not _USERNAME.fullmatch(name):
+            raise ValueError("must be the bot's Telegram username, 5-32 letters, digits or _ (without @)")
+        return name
+
     @field_validator(
         "telegram_bot_token",
         "webhook_secret",
         "telegram_api_file_url",
         "webhook_url",
         "feedback_db",
+        "bot_username",
         "min_relevance",
         "answer_relevance",
         mode="before",

@@ -96,7 +96,8 @@ def _register(application: Application) -> None:
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.edited))
-    application.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new))
+    application.add_handler(CommandHandler("start", handlers.start_command, filters=new))
+    application.add_handler(CommandHandler("help", handlers.help_command, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     application.add_handler(CommandHandler("sources", admin.sources_command, filters=new))
     application.add_handler(CommandHandler("reindex", admin.reindex_command, filters=new))

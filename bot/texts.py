@@ -43,6 +43,21 @@ TEXTS: dict[Language, dict[str, str]] = {
         "document_not_admin": "Only the bot's admins can add documents. Ask your question as text instead.",
         "edited": "I only answer new messages. Please send your corrected question again.",
         "unknown_command": "I don't know that command. Send /help to see what I can do.",
+        "link_question": "From the link: <i>{question}</i>",
+        "link_too_long": (
+            "That link is too long ({length} characters; a Telegram link carries at most {limit}). "
+            "Type your question here instead."
+        ),
+        "link_bad_characters": (
+            "That link holds characters a Telegram link cannot carry (only letters, digits, - and _). "
+            "Type your question here instead."
+        ),
+        "link_unknown": (
+            "That link does not hold a question I know (<code>{payload}</code>); it may be mistyped or out of "
+            "date. Type your question here instead."
+        ),
+        "inline_not_covered": "The article does not cover this",
+        "inline_covers": "It is about: {topics}",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
         "not_ready": "I'm still starting up. Please try again in a few seconds.",
         "not_admin": "Sorry, only the bot's admins can do that. Nothing was changed.",
@@ -104,6 +119,20 @@ TEXTS: dict[Language, dict[str, str]] = {
         "document_not_admin": "Alleen de beheerders van de bot kunnen documenten toevoegen. Stel je vraag als tekst.",
         "edited": "Ik beantwoord alleen nieuwe berichten. Stuur je verbeterde vraag opnieuw.",
         "unknown_command": "Dat commando ken ik niet. Stuur /help om te zien wat ik kan.",
+        "link_question": "Uit de link: <i>{question}</i>",
+        "link_too_long": (
+            "Die link is te lang ({length} tekens; een Telegram-link bevat er hoogstens {limit}). Typ je vraag hier."
+        ),
+        "link_bad_characters": (
+            "Die link bevat tekens die een Telegram-link niet kan doorgeven (alleen letters, cijfers, - en _). "
+            "Typ je vraag hier."
+        ),
+        "link_unknown": (
+            "In die link staat geen vraag die ik ken (<code>{payload}</code>); misschien is hij verkeerd "
+            "overgenomen of verouderd. Typ je vraag hier."
+        ),
+        "inline_not_covered": "Dat staat niet in het artikel",
+        "inline_covers": "Het gaat over: {topics}",
         "error": "Sorry, er ging bij mij iets mis. Probeer het zo nog eens.",
         "not_ready": "Ik ben nog aan het opstarten. Probeer het over een paar seconden nog eens.",
         "not_admin": "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd.",

@@ -29,6 +29,8 @@ SETTINGS = (
     "TOP_K",
     "MIN_RELEVANCE",
     "ANSWER_RELEVANCE",
+    "BOT_USERNAME",
+    "PREPARED_QUESTIONS",
 )
 HEDGING = {"ANSWER_RELEVANCE": "1e9"}  # out of reach: every question with passages is hedged, whatever the calibration
 

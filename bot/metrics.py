@@ -18,6 +18,16 @@ ANSWER_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
 )
 ERRORS = Counter("bot_errors_total", "Errors caught by the error handler.")
+INLINE = Counter(
+    "bot_inline_queries_total",
+    "Inline queries searched, by outcome: answered, hedged, refused, rejected (bad input).",
+    ["outcome"],
+)
+INLINE_CHOSEN = Counter(
+    "bot_inline_chosen_total",
+    "Inline results users sent, by kind: passage, example, none (not covered), problem, other.",
+    ["kind"],
+)
 REINDEXES = Counter("bot_reindexes_total", "Index rebuilds, by result: ok or failed.", ["result"])
 UPDATES = Counter(
     "bot_webhook_updates_total",

@@ -121,6 +121,17 @@ def _callback_query(value: Any, where: str) -> str | None:
     return problem
 
 
+def _inline(value: Any, where: str, identifier: str) -> str | None:
+    """An inline query (``identifier`` "id") or a chosen inline result ("result_id"): its sender and text."""
+    shape: Shape = {identifier: (_string, True, "a string"), "query": (_string, True, "a string")}
+    problem = _fields(value, shape, where)
+    if problem:
+        return problem
+    if "from" not in value:
+        return f"{where}.from is missing"
+    return _fields(value["from"], USER, f"{where}.from")
+
+
 def shape_problem(data: dict[str, Any]) -> str | None:
     """Why ``data`` is not an update the handlers can read (which field, what it should be), or None."""
     try:
@@ -134,4 +145,8 @@ def shape_problem(data: dict[str, Any]) -> str | None:
                 return problem
     if "callback_query" in data:
         return _callback_query(data["callback_query"], "callback_query")
+    if "inline_query" in data:
+        return _inline(data["inline_query"], "inline_query", "id")
+    if "chosen_inline_result" in data:
+        return _inline(data["chosen_inline_result"], "chosen_inline_result", "result_id")
     return None

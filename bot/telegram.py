@@ -14,13 +14,15 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import admin, handlers, readers
+from bot import admin, handlers, inline, readers
 from bot.redact import protect
 from bot.settings import Settings, SettingsError
 from bot.state import ENGINE, STATE, BotState
@@ -48,7 +50,13 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("stats", "What readers asked in the last 7 days"),
 ]
 # The update types the handlers use; Telegram is asked for these only (polling and webhook).
-ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+)
 RETRIES_AFTER_FLOOD = 3  # a 429 from Telegram is waited out and retried this many times
 
 
@@ -110,6 +118,8 @@ def _register(application: Application) -> None:
     application.add_handler(MessageHandler(new & private & ~filters.StatusUpdate.ALL, handlers.not_text))
     application.add_handler(CallbackQueryHandler(readers.vote, pattern=r"^vote:"))
     application.add_handler(CallbackQueryHandler(handlers.more_passages))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
+    application.add_handler(ChosenInlineResultHandler(inline.chosen_result))
     application.add_error_handler(handlers.on_error)
 
 

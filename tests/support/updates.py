@@ -123,6 +123,17 @@ def callback_update(
     return update(callback_query=query)
 
 
+def inline_update(query: str, *, user_id: int = USER_ID, language_code: str | None = "nl") -> dict[str, Any]:
+    """An update with an inline query: ``@bot query`` typed in any chat."""
+    inline = {"id": str(next(_ids)), "from": user(user_id, language_code), "query": query, "offset": ""}
+    return update(inline_query=inline)
+
+
+def chosen_update(result_id: str, query: str, *, user_id: int = USER_ID) -> dict[str, Any]:
+    """An update saying the user sent inline result ``result_id`` (with inline feedback on)."""
+    return update(chosen_inline_result={"result_id": result_id, "from": user(user_id), "query": query})
+
+
 def parse(data: dict[str, Any], bot: Bot) -> Update:
     """A real ``Update`` from its JSON, bound to ``bot``."""
     found = Update.de_json(data, bot)

@@ -33,7 +33,13 @@ async def test_registers_the_webhook_with_its_secret(start_server: StartServer, 
     (call,) = server.api.calls_to("setWebhook")
     assert call.params["url"] == server.settings.webhook_url
     assert call.params["secret_token"] == SECRET
-    assert call.params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert call.params["allowed_updates"] == [
+        "message",
+        "edited_message",
+        "callback_query",
+        "inline_query",
+        "chosen_inline_result",
+    ]
 
 
 async def test_an_update_is_answered_in_the_background(start_server: StartServer, article_engine: Engine) -> None:

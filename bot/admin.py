@@ -59,7 +59,10 @@ async def rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, *, before:
         sent = await progress
         await sent.edit_text(before + summary(outcome, lng), parse_mode=ParseMode.HTML)
 
-    started = state(context).reindexer.start(engine(context), report, spawn=context.application.create_task)
+    application = context.application  # stopping (SIGTERM) cancels the rebuild instead of waiting for it
+    started = state(context).reindexer.start(
+        engine(context), report, spawn=application.create_task, cancelled=lambda: not application.running
+    )
     if not started:
         await message.reply_html(before + text(lng, "reindex_later" if before else "reindex_busy"))
         return

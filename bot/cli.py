@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
@@ -139,6 +140,16 @@ def print_link(settings: Settings, question: str) -> int:
     return 0
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends a command the way Ctrl-C does, through the clean-ups on the way out (a
+    half-written index folder is removed), instead of killing the process where it stands."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def serve(settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         print(
@@ -165,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings)  # before anything logs
     command = args.command or ("serve" if settings.telegram_bot_token else "chat")
+    if command != "serve":  # the server stops gracefully on SIGTERM by itself
+        _exit_on_sigterm()
     try:
         if command == "reindex":
             return reindex(settings)

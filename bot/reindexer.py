@@ -1,4 +1,9 @@
-"""Index rebuilds in the background: one at a time, in a worker thread, reported when done."""
+"""Index rebuilds in the background: one at a time, in a worker thread, reported when done.
+
+A rebuild gives up, publishing nothing, as soon as its ``cancelled`` check turns true: a bot
+that is stopping does not wait minutes for a rebuild (systemd would kill it first), and the old
+index keeps serving the other workers and the next start.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import metrics
-from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy
+from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy, ReindexCancelled
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +45,21 @@ class Reindexer:
         engine: Engine,
         done: Done,
         spawn: Callable[[Coroutine[Any, Any, Outcome]], asyncio.Task[Outcome]] = asyncio.ensure_future,
+        cancelled: Callable[[], bool] | None = None,
     ) -> bool:
-        """Start a rebuild that reports to ``done``; False (nothing started) when one is running."""
+        """Start a rebuild that reports to ``done`` and stops early once ``cancelled()`` is true;
+        False (nothing started) when one is running."""
         if self.running or engine.reindexing:
             return False
-        self.task = spawn(self._run(engine, done))
+        self.task = spawn(self._run(engine, done, cancelled))
         return True
 
-    async def _run(self, engine: Engine, done: Done) -> Outcome:
+    async def _run(self, engine: Engine, done: Done, cancelled: Callable[[], bool] | None) -> Outcome:
         outcome: Outcome
         try:
-            outcome = await asyncio.to_thread(engine.reindex)
+            outcome = await asyncio.to_thread(engine.reindex, cancelled=cancelled)
             metrics.REINDEXES.labels("ok").inc()
-        except (CorpusError, IndexFileError, ReindexBusy) as exc:  # said in one line, no traceback
+        except (CorpusError, IndexFileError, ReindexBusy, ReindexCancelled) as exc:  # one line, no traceback
             outcome = Failure(str(exc))
             metrics.REINDEXES.labels("failed").inc()
             logger.warning("rebuild failed: %s", exc)

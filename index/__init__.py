@@ -10,6 +10,7 @@ from index.engine import (
     QuestionError,
     QuestionTooLong,
     ReindexBusy,
+    ReindexCancelled,
     check_question,
 )
 from index.search import OUTCOMES, Answer, Outcome, Passage
@@ -34,6 +35,7 @@ __all__ = [
     "QuestionError",
     "QuestionTooLong",
     "ReindexBusy",
+    "ReindexCancelled",
     "check_question",
     "load_corpus",
 ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
@@ -302,13 +303,30 @@ class Encoder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def documents(self, texts: list[str], *, batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
+    def documents(
+        self,
+        texts: list[str],
+        *,
+        batch_size: int = BATCH,
+        progress: bool = False,
+        check: Callable[[], None] | None = None,
+    ) -> np.ndarray:
         """Embed passages (document prompt, progress bar on request).
 
         E5 embeds them itself. USE and other models go through
         ``SentenceTransformer.encode_document``: for USE the first call in a process builds the
-        wrapper (importing torch, a few seconds); questions never wait for it.
+        wrapper (importing torch, a few seconds); questions never wait for it. ``check`` is
+        called before each batch and may raise to stop a long build (the progress bar is then
+        per batch).
         """
+        if check is not None:
+            parts = []
+            for start in range(0, len(texts), batch_size):
+                check()
+                parts.append(
+                    self.documents(texts[start : start + batch_size], batch_size=batch_size, progress=progress)
+                )
+            return np.concatenate(parts) if parts else np.empty((0, self.dimension), dtype=np.float32)
         if self._backend is not None and not isinstance(self._backend, UseBackend):
             with self._lock:
                 return self._batched(texts, batch_size, progress)

@@ -7,6 +7,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,10 @@ def check_question(question: str, limit: int) -> str:
 
 class ReindexBusy(RuntimeError):
     """A rebuild is already running in this process."""
+
+
+class ReindexCancelled(RuntimeError):
+    """A rebuild stopped on request before it published anything (the process is stopping)."""
 
 
 @dataclass(frozen=True)
@@ -249,18 +254,21 @@ class Engine:
             logger.error("%s", problem)
         self._refresh_problem = problem
 
-    def build(self, corpus: Corpus, *, progress: bool = False) -> StoredIndex:
-        """Embed and index ``corpus`` in memory; raises CorpusError when it has no text."""
+    def build(self, corpus: Corpus, *, progress: bool = False, check: Callable[[], None] | None = None) -> StoredIndex:
+        """Embed and index ``corpus`` in memory; raises CorpusError when it has no text.
+
+        ``check`` is called between batches of texts and may raise to stop the build.
+        """
         if not corpus.documents:
             detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
             raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
         paragraphs = corpus.paragraphs
         texts, owner, offset = sentence_rows(paragraphs)
-        vectors = self.encoder.documents(texts, progress=progress)
-        paragraph_vectors = self.encoder.documents([p.text for p in paragraphs], progress=progress)
+        vectors = self.encoder.documents(texts, progress=progress, check=check)
+        paragraph_vectors = self.encoder.documents([p.text for p in paragraphs], progress=progress, check=check)
         titles = {document.name: document.title for document in corpus.documents}
         titled_texts = [titled(titles[paragraphs[row].source], text) for row, text in zip(owner, texts, strict=True)]
-        titled_vectors = self.encoder.documents(titled_texts, progress=progress)
+        titled_vectors = self.encoder.documents(titled_texts, progress=progress, check=check)
         background = self.encoder.documents(background_texts())
         manifest = new_manifest(
             model=self.config.model,
@@ -282,20 +290,30 @@ class Engine:
             lexical=LexicalIndex.build(texts),
         )
 
-    def reindex(self, *, progress: bool = False, corpus: Corpus | None = None) -> BuildReport:
+    def reindex(
+        self, *, progress: bool = False, corpus: Corpus | None = None, cancelled: Callable[[], bool] | None = None
+    ) -> BuildReport:
         """Rebuild from the corpus folder (or ``corpus``, read from it already) and swap the new
         index in; the old one serves until then.
 
         Raises ReindexBusy when a rebuild is already running, CorpusError when the corpus has
-        nothing to index (the old index keeps serving).
+        nothing to index (the old index keeps serving), ReindexCancelled when ``cancelled``
+        turns true before the new index is published (checked between batches of embedding, so
+        a stopping process need not wait for the whole build).
         """
+
+        def check() -> None:
+            if cancelled is not None and cancelled():
+                raise ReindexCancelled("the process is shutting down")
+
         if not self._build_lock.acquire(blocking=False):
             raise ReindexBusy("a rebuild is already running")
         try:
             started = time.perf_counter()
             corpus = corpus or load_corpus(self.config.corpus_dir)
             self.store.check_writable()  # before minutes of embedding, not after
-            index = self.build(corpus, progress=progress)
+            index = self.build(corpus, progress=progress, check=check)
+            check()
             version = self.store.publish(index)
             self._serve(index)
             report = BuildReport(

@@ -15,11 +15,18 @@ Layout of ``INDEX_DIR``::
 A build writes a hidden directory, renames it to its version name and only then replaces
 ``CURRENT``: a reader sees the old index or the new one, never half of one, and a build that
 fails leaves the old index serving. Several processes may share one ``INDEX_DIR``.
+
+While it is written, the hidden ``.building-*`` directory holds ``.owner``, a file its process
+keeps locked (``flock``). A build that fails or is interrupted removes its directory; one whose
+process was killed is removed by the next build in any process, as soon as its ``.owner`` can
+be locked (the kernel drops the lock with the process), or after an hour when it has none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -27,6 +34,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +68,8 @@ IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
 IVF_PROBES = 16
 IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
 IVF_TRAINING_ITERATIONS = 10
+OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
+STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long
 
 
 INDEX_FILES = (
@@ -343,7 +353,8 @@ class IndexStore:
         version = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
-            write_index(staging, index)
+            with _owned(staging):
+                write_index(staging, index)
             staging.rename(self.root / version)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -365,7 +376,40 @@ class IndexStore:
         for old in versions[: -self.keep]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
-        hour_ago = time.time() - 3600
+        long_ago = time.time() - STALE_BUILD_SECONDS
         for stale in self.root.glob(".building-*"):
-            if stale.stat().st_mtime < hour_ago:
-                shutil.rmtree(stale, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                if _abandoned(stale) or stale.stat().st_mtime < long_ago:
+                    shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _owned(staging: Path) -> Iterator[None]:
+    """Hold ``staging/.owner`` locked while the body writes there; the file is gone afterwards.
+
+    The lock is taken before the file gets its name, so no other process ever finds an
+    unlocked ``.owner`` of a live build.
+    """
+    claim = staging / f"{OWNER}.{os.getpid()}"
+    with open(claim, "wb") as owner:
+        fcntl.flock(owner, fcntl.LOCK_EX)
+        claim.rename(staging / OWNER)
+        try:
+            yield
+        finally:
+            (staging / OWNER).unlink(missing_ok=True)
+
+
+def _abandoned(staging: Path) -> bool:
+    """Whether ``staging`` was left by a build whose process is gone: its ``.owner`` is unlocked."""
+    try:
+        owner = open(staging / OWNER, "rb")  # noqa: SIM115 - closed below, after the lock test
+    except FileNotFoundError:
+        return False
+    with owner:
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        # A build unlinks its .owner before it lets go of the lock: unlinked means it finished.
+        return os.fstat(owner.fileno()).st_nlink > 0

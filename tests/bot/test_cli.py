@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -43,18 +44,23 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def environment(workdir: Path, **env: str) -> dict[str, str]:
+    """This process's environment without the bot's settings, plus ``workdir``'s folders and ``env``."""
+    found = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    found.update(CORPUS_DIR=str(workdir / "corpus"), INDEX_DIR=str(workdir / "index"), **env)
+    return found
+
+
 def run(
     workdir: Path, *args: str, stdin: str = "", preexec: Callable[[], None] | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    environment.update(CORPUS_DIR=str(workdir / "corpus"), INDEX_DIR=str(workdir / "index"), **env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=workdir,
-        env=environment,
+        env=environment(workdir, **env),
         timeout=300,
         preexec_fn=preexec,
     )
@@ -169,6 +175,39 @@ def test_an_answer_bar_below_the_passage_bar_is_refused_in_one_line(workdir: Pat
     result = run(workdir, "ask", "hallo", MIN_RELEVANCE="5", ANSWER_RELEVANCE="4")
     assert result.returncode == 2
     assert result.stderr == "error: setting ANSWER_RELEVANCE: Value error, must be at least MIN_RELEVANCE (5), is 4\n"
+
+
+# ``python -m bot reindex``, held still once the index files are written and before they are published.
+REINDEX_HELD_WHILE_WRITING = """
+import sys, time, index.store
+write = index.store.write_index
+def held(folder, index):
+    write(folder, index)
+    print("written", flush=True)
+    time.sleep(300)
+index.store.write_index = held
+from bot.cli import main
+sys.exit(main(["reindex"]))
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_signal_while_reindex_writes_leaves_nothing_behind(workdir: Path, stop: signal.Signals) -> None:
+    index = workdir / "index"
+    with subprocess.Popen(
+        [sys.executable, "-c", REINDEX_HELD_WHILE_WRITING],
+        cwd=workdir,
+        env=environment(workdir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as reindex:
+        assert reindex.stdout is not None and reindex.stdout.readline() == "written\n"
+        assert len(list(index.glob(".building-*"))) == 1
+        reindex.send_signal(stop)
+        _, stderr = reindex.communicate(timeout=60)
+    assert reindex.returncode == 128 + stop and "Traceback" not in stderr, stderr
+    assert list(index.iterdir()) == []  # nothing half-written, nothing published
 
 
 def test_corpus_files_that_cannot_be_read_are_named_and_the_rest_answered(workdir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 from collections.abc import Callable
@@ -168,6 +169,23 @@ def test_old_versions_are_pruned(make_engine: Make) -> None:
     versions = sorted(p.name for p in engine.config.index_dir.glob("v-*"))
     assert len(versions) == 3
     assert engine.index.version in versions
+
+
+def test_a_build_left_by_a_killed_process_is_removed_by_the_next_build(make_engine: Make) -> None:
+    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+    engine.load()
+    root = engine.config.index_dir
+    killed, live, unclaimed = (root / f".building-{name}" for name in ("killed", "live", "unclaimed"))
+    for folder in (killed, live, unclaimed):
+        folder.mkdir()
+        (folder / "passages.json").write_text("{}", "utf-8")
+    (killed / store_module.OWNER).touch()  # what a killed build leaves: its .owner, no longer locked
+    with open(live / store_module.OWNER, "wb") as owner:  # a build still running elsewhere holds its lock
+        fcntl.flock(owner, fcntl.LOCK_EX)
+        engine.reindex()
+        assert not killed.exists()
+        assert live.exists() and unclaimed.exists()  # kept: running, or not known to be abandoned yet
+    assert [p.name for p in root.glob("v-*/.owner*")] == []
 
 
 def test_missing_corpus_folder_keeps_the_built_index_serving(make_engine: Make) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ from prometheus_client import REGISTRY
 
 from bot.web import SECRET_HEADER
 from index import Engine
+from index.store import IndexStore
+from tests.conftest import ARTICLE
 from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer, make_application, wait_ready, web_settings
@@ -139,6 +142,27 @@ async def test_not_ready_until_the_bot_has_started(
     await server.api.async_wait_for("setWebhook", 1)
     assert (await server.post_update(message_update(40, chat_id=507, text=QUESTION))).status_code == 200
     await server.api.async_wait_for("sendMessage", 1)
+
+
+async def test_stop_during_a_reindex_abandons_it_and_the_old_index_stays(
+    start_server: StartServer, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine.load()
+    old = engine.index.version
+    text = ARTICLE.read_text("utf-8")
+    for copy in range(8):  # minutes of embedding on a busy machine: far longer than a stop may take
+        (engine.config.corpus_dir / f"copy-{copy}.txt").write_text(text, "utf-8")
+    server = await start_server(engine, index_dir=engine.config.index_dir)
+    assert (await server.post_update(message_update(70, chat_id=42, text="/reindex"))).status_code == 200
+    (started,) = await server.api.async_wait_for("sendMessage", 1)
+    assert "De index wordt opnieuw opgebouwd" in str(started.params["text"])
+    assert await server.shutdown() == 0
+    (summary,) = server.api.calls_to("editMessageText")
+    assert "the process is shutting down" in str(summary.params["text"])
+    assert IndexStore(engine.config.index_dir).current() == old
+    assert [p.name for p in engine.config.index_dir.glob("v-*")] == [old]
+    assert list(engine.config.index_dir.glob(".building-*")) == []
 
 
 async def test_stop_finishes_the_updates_in_flight(start_server: StartServer, article_engine: Engine) -> None:

@@ -141,6 +141,18 @@ def expected(workers: list[Worker], api: BotApiStub) -> dict[str, str]:
     return answers
 
 
+def why(targets: list[Worker]) -> str:
+    """The errors the workers logged, for a failure message: an apology is sent after one of these
+    (a Bot API request past python-telegram-bot's 5 s timeout on a starved machine, say)."""
+    lines = [
+        f"{worker.name}: {line}"
+        for worker in targets
+        for line in worker.output().splitlines()
+        if " ERROR " in line or line.startswith(("telegram.error.", "httpx.", "sqlite3."))
+    ]
+    return "; the workers logged:\n" + "\n".join(lines[-10:]) if lines else "; the workers logged no error"
+
+
 async def load(
     api: BotApiStub,
     targets: list[Worker],
@@ -189,7 +201,7 @@ async def load(
     to_question = {text: question for question, text in expected.items()}
     got = replies(api, chats)
     wrong = [str(c.params["text"]) for c in got if str(c.params["text"]) not in to_question]
-    assert not wrong, f"{len(wrong)} replies are not the expected answers, e.g. {wrong[0][:300]!r}"
+    assert not wrong, f"{len(wrong)} replies are not the expected answers, e.g. {wrong[0][:300]!r}{why(targets)}"
     count = Counter((int(c.params["chat_id"]), to_question[str(c.params["text"])]) for c in got)
     assert not [k for k, n in count.items() if n > 1], "some questions were answered more than once"
     missing = set(sent_at) - set(count)

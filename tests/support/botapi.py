@@ -107,7 +107,12 @@ class BotApiStub:
                 Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        # Keep idle connections open well past httpx's 5 s pool expiry, as Telegram does: with
+        # uvicorn's default of 5 s, the stub could close a pooled connection just as the bot
+        # reused it, and a sendMessage failed with a ReadError under load.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", timeout_keep_alive=60
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

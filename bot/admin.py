@@ -39,7 +39,7 @@ def summary(outcome: Outcome, lng: Language) -> str:
     return "\n".join(lines)
 
 
-async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str = "not_admin") -> bool:
+async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str = "not_admin") -> bool:
     """Tell a non-admin politely that nothing changes; True when refused."""
     if state(context).is_admin(update):
         return False
@@ -75,13 +75,13 @@ async def rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, *, before:
 
 async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): rebuild the index from the corpus folder in the background."""
-    if not await _refuse_non_admin(update, context):
+    if not await refuse_non_admin(update, context):
         await rebuild(update, context)
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A document sent in a private chat: admins add or replace a corpus file, then rebuild."""
-    if await _refuse_non_admin(update, context, "document_not_admin"):
+    if await refuse_non_admin(update, context, "document_not_admin"):
         return
     message, lng, settings = update.effective_message, lang(update), state(context).settings
     assert message is not None and message.document is not None
@@ -100,7 +100,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remove NAME (admins): take a document out of the corpus, then rebuild."""
-    if await _refuse_non_admin(update, context):
+    if await refuse_non_admin(update, context):
         return
     message, lng = update.effective_message, lang(update)
     assert message is not None

@@ -16,18 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index import normalize_question
+
 PAYLOAD_LIMIT = 64  # what Telegram passes on from a t.me link's start parameter
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def normalize(question: str) -> str:
-    """The question as the engine reads it: whitespace runs as one space, none around it."""
-    return " ".join(question.split())
-
-
 def encode(question: str) -> str:
     """``question`` as a start parameter: URL-safe base64 of its UTF-8, without padding."""
-    return base64.urlsafe_b64encode(normalize(question).encode("utf-8")).decode("ascii").rstrip("=")
+    return base64.urlsafe_b64encode(normalize_question(question).encode("utf-8")).decode("ascii").rstrip("=")
 
 
 def decode(payload: str) -> str | None:
@@ -93,11 +90,11 @@ def load_prepared(path: Path, max_chars: int) -> dict[str, str]:
             raise ValueError(
                 f"{path}: the name {name!r} must be 1-{PAYLOAD_LIMIT} characters of A-Z, a-z, 0-9, _ and -"
             )
-        if not isinstance(value, str) or not normalize(value):
+        if not isinstance(value, str) or not normalize_question(value):
             raise ValueError(f"{path}: {name} must be a question in quotes")
-        if len(normalize(value)) > max_chars:
+        if len(normalize_question(value)) > max_chars:
             raise ValueError(f"{path}: the question {name} is longer than MAX_QUESTION_CHARS ({max_chars})")
-        questions[name] = normalize(value)
+        questions[name] = normalize_question(value)
     return questions
 
 
@@ -106,7 +103,7 @@ def payload_for(question: str, prepared: Mapping[str, str]) -> str:
 
     ValueError, in one line, for an empty question or one whose encoding does not fit a link.
     """
-    question = normalize(question)
+    question = normalize_question(question)
     if not question:
         raise ValueError("the question is empty")
     named = next((name for name, text in prepared.items() if text == question), None)

@@ -18,7 +18,7 @@ from bot.groups import addressed_question
 from bot.replies import escape, help_message
 from bot.state import NotReady, engine, lang, state
 from bot.texts import Language, text
-from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question
+from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question, normalize_question
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ async def _send(
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
-        key = state(context).followups.remember(chat_id, " ".join(question.split()), origin)
+        key = state(context).followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
     if reply.shown and origin:
         buttons += readers.vote_buttons(origin, page)

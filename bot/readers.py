@@ -16,12 +16,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import stats
-from bot.admin import _refuse_non_admin
+from bot.admin import refuse_non_admin
 from bot.answers import Reply
 from bot.feedback import Feedback, FeedbackError, Shown
 from bot.replies import escape, pack
 from bot.state import engine, lang, state
 from bot.texts import Language, text
+from index import normalize_question
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ async def remember(
     """Record one page of an answer: the question (once), its outcome and the passages shown."""
     feedback = state(context).feedback
     shown = [Shown(p.source, p.paragraph, p.sentence) for p in reply.shown]
-    normalized = " ".join(question.split())
+    normalized = normalize_question(question)
     await _store(
         feedback,
         feedback.record,
@@ -108,7 +109,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): questions, outcomes and votes of the last 7 days, what went unanswered or voted down."""
-    if await _refuse_non_admin(update, context):
+    if await refuse_non_admin(update, context):
         return
     message = update.effective_message
     assert message is not None

@@ -12,6 +12,7 @@ from index.engine import (
     ReindexBusy,
     ReindexCancelled,
     check_question,
+    normalize_question,
 )
 from index.search import OUTCOMES, Answer, Outcome, Passage
 from index.store import IndexFileError
@@ -38,4 +39,5 @@ __all__ = [
     "ReindexCancelled",
     "check_question",
     "load_corpus",
+    "normalize_question",
 ]

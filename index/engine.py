@@ -46,6 +46,11 @@ class QuestionTooLong(QuestionError):
         self.limit = limit
 
 
+def normalize_question(question: str) -> str:
+    """The question as the engine reads it: whitespace runs as one space, none around it."""
+    return " ".join(question.split())
+
+
 def check_question(question: str, limit: int) -> str:
     """``question`` with its whitespace normalised; EmptyQuestion when no letter or digit is left
     once format and control characters are removed, QuestionTooLong past ``limit`` characters.
@@ -53,7 +58,7 @@ def check_question(question: str, limit: int) -> str:
     "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
     answered with whatever paragraph lies closest to nothing.
     """
-    question = " ".join(question.split())
+    question = normalize_question(question)
     if not question:
         raise EmptyQuestion("the question is empty")
     visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
-from bot.redact import install, secrets_of
-from bot.settings import Settings, SettingsError, load_settings
+from bot.core.redact import install, secrets_of
+from bot.core.settings import Settings, SettingsError, load_settings
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def reindex(settings: Settings) -> int:
 
 def print_link(settings: Settings, question: str) -> int:
     """Print the deep link asking ``question``: 1 when no link can hold it, 2 without BOT_USERNAME."""
-    from bot.deeplinks import link, payload_for
+    from bot.core.deeplinks import link, payload_for
 
     if settings.bot_username is None:
         print(
@@ -159,10 +159,10 @@ def serve(settings: Settings) -> int:
         )
         return 2
     if settings.webhook_url:
-        from bot.web import run_webhook
+        from bot.web.server import run
 
-        return run_webhook(settings)
-    from bot.telegram import run_polling
+        return run(settings)
+    from bot.chat.telegram import run_polling
 
     return run_polling(settings)
 
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "link":
             return print_link(settings, args.question)
         if command == "stats":
-            from bot.stats import run
+            from bot.core.stats import run
 
             return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval)
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())

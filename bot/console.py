@@ -6,7 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from bot.texts import text as bot_text
+from bot.core.texts import text as bot_text
 from index import Answer, Engine, QuestionError
 
 BOLD, RESET = "\033[1m", "\033[0m"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.settings import Settings
-from bot.telegram import build_application
+from bot.chat.telegram import build_application
+from bot.core.settings import Settings
 from index import Engine
 from tests.conftest import ARTICLE
 from tests.support.botapi import TOKEN

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import metrics
-from bot.reindexer import Outcome
-from bot.state import STATE, BotState
+from bot.chat.state import STATE, BotState
+from bot.core import metrics
+from bot.core.reindexer import Outcome
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, Bot, MakeBot
 from tests.conftest import ARTICLE_TITLE

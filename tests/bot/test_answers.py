@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import MAX_PASSAGES, Followups, compose, more_data, parse_more
+from bot.chat.answers import MAX_PASSAGES, Followups, compose, more_data, parse_more
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE_TITLE

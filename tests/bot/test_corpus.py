@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import Refused, check_name, check_upload, remove_document, save_document
+from bot.core.corpus import Refused, check_name, check_upload, remove_document, save_document
 from index import load_corpus
 
 GOOD = b"date 2024-05\n\nDe vuurtoren van Texel is 35 meter hoog.\n"

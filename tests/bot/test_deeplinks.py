@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deeplinks import PAYLOAD_LIMIT, decode, encode, load_prepared, payload_for, resolve
-from bot.settings import SettingsError, load_settings
+from bot.core.deeplinks import PAYLOAD_LIMIT, decode, encode, load_prepared, payload_for, resolve
+from bot.core.settings import SettingsError, load_settings
 from tests.bot.conftest import QUESTION
 from tests.bot.test_cli import run
 from tests.conftest import PROJECT

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feedback import DAY, Feedback, FeedbackError, Shown
+from bot.core.feedback import DAY, Feedback, FeedbackError, Shown
 
 PASSAGES = [Shown("armenia.txt", 7, "Wil Poetin nu Armenië bezoeken."), Shown("armenia.txt", 3, "De aansluiting.")]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import metrics
+from bot.core import metrics
 from index import Engine
 from index.documents import MAX_PARAGRAPH_CHARS
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
@@ -247,7 +247,7 @@ async def test_an_error_is_logged_with_context_and_the_user_told_without_details
     assert [c.method for c in calls] == ["sendMessage", "sendMessage"]
     assert calls[1].params["text"] == "Sorry, something went wrong on my side. Please try again in a moment."
     assert metrics.ERRORS._value.get() == errors + 1
-    (record,) = [r for r in caplog.records if r.name == "bot.handlers" and r.levelno == logging.ERROR]
+    (record,) = [r for r in caplog.records if r.name == "bot.chat.handlers" and r.levelno == logging.ERROR]
     assert f"chat {USER_ID}" in record.getMessage() and record.exc_info is not None
     assert TOKEN not in caplog.text
     # The bot keeps working.
@@ -304,7 +304,7 @@ async def test_the_error_handler_copes_with_an_update_without_a_chat(
     del broken["message"]["chat"]
     assert await article_bot.send(broken) == []
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert [r.name for r in errors] == ["bot.handlers"], [r.getMessage() for r in errors]
+    assert [r.name for r in errors] == ["bot.chat.handlers"], [r.getMessage() for r in errors]
     assert "chat -" in errors[0].getMessage()
     (reply,) = await article_bot.replies(text_update(QUESTION))
     assert ANSWER_SENTENCE in reply

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.telegram import build_application
+from bot.chat.telegram import build_application
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, MakeSettings
 from tests.conftest import ARTICLE_TITLE, PROJECT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.redact import RedactSecrets, RedactToken, install, protect, secrets_of
+from bot.core.redact import RedactSecrets, RedactToken, install, protect, secrets_of
 
 TOKEN = "987654:SECRET-redact_me"
 

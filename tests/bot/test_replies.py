@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from telegram import User
 
-from bot.replies import MESSAGE_LIMIT, answer_messages, escape, help_message, not_covered, passage_block, size
-from bot.texts import TEXTS, Language, language
+from bot.chat.replies import MESSAGE_LIMIT, answer_messages, escape, help_message, not_covered, passage_block, size
+from bot.core.texts import TEXTS, Language, language
 from index import Document, Passage
 from tests.support.telegram_html import read_html
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.quality.data import qa_dev_v2
-from bot import stats
-from bot.feedback import DAY, Feedback, Shown
+from bot.core import stats
+from bot.core.feedback import DAY, Feedback, Shown
 from index.encoders import Encoder
 from tests.bot.conftest import ANSWER_SENTENCE
 from tests.bot.test_cli import run

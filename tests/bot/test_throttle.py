@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.throttle import Throttle
+from bot.chat.throttle import Throttle
 
 
 class Clock:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from telegram.ext import Application
 
-from bot.connections import HEAD_SECONDS
-from bot.settings import Settings
-from bot.telegram import build_application
-from bot.webserver import serve
+from bot.chat.telegram import build_application
+from bot.core.settings import Settings
+from bot.web.connections import HEAD_SECONDS
+from bot.web.server import serve
 from index import Engine
 from tests.support.botapi import TOKEN, BotApiStub, _free_port
 

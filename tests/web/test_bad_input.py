@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.web import SECRET_HEADER
+from bot.web.app import SECRET_HEADER
 from index import Engine
 from tests.support.updates import message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH, RunningServer, StartServer

@@ -32,7 +32,7 @@ async def test_idle_connections_past_the_cap_do_not_take_the_server_offline(
         assert await asyncio.wait_for(reader.read(), timeout=10) == b""
         writer.close()
     assert time.monotonic() - started < 5
-    pressure = [r.getMessage() for r in caplog.records if r.name == "bot.connections"]
+    pressure = [r.getMessage() for r in caplog.records if r.name == "bot.web.connections"]
     assert len(pressure) == 1 and pressure[0].startswith("over 20 connections: closing the longest idle")
 
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from bot.dedupe import RecentUpdates, SharedUpdates
+from bot.web.dedupe import RecentUpdates, SharedUpdates
 
 
 def test_recent_updates_takes_each_id_once_within_its_window() -> None:

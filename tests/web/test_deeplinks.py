@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.deeplinks import encode
+from bot.core.deeplinks import encode
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION
 from tests.support.telegram_html import read_html

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.texts import text
+from bot.core.texts import text
 from index import Engine
 from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.feedback import Feedback
+from bot.core.feedback import Feedback
 from index import Engine
 from tests.bot.conftest import OFF_TOPIC, QUESTION
 from tests.support.botapi import BotApiStub, Call
@@ -165,7 +165,7 @@ async def test_failing_storage_never_stops_an_answer(
     )
     report = str((await answer_to(server, message_update(2, ADMIN, "/stats"))).params["text"])
     assert report == "De feedbackdatabase is nu niet leesbaar; zie het log van de bot."
-    failures = [r for r in caplog.records if r.name == "bot.readers"]
+    failures = [r for r in caplog.records if r.name == "bot.chat.readers"]
     assert len(failures) == 4  # at start, the question, the vote, /stats: one line each
     assert all(r.exc_info is None and "not-a-folder" in r.getMessage() for r in failures)
     assert "error while handling" not in caplog.text

@@ -10,7 +10,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from bot.settings import DEFAULT_EXAMPLES
+from bot.core.settings import DEFAULT_EXAMPLES
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE, ARTICLE_TITLE

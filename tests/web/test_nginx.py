@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.web import SECRET_HEADER
+from bot.web.app import SECRET_HEADER
 from index import Engine
 from tests.support.botapi import _free_port
 from tests.support.nginx import NGINX, OPENSSL, Nginx, client_tls_context, self_signed_certificate

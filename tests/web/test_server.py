@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
-from bot.web import SECRET_HEADER
+from bot.web.app import SECRET_HEADER
 from index import Engine
 from index.store import IndexStore
 from tests.conftest import ARTICLE

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.web import create_app
-from bot.webserver import problems
+from bot.web.app import create_app, problems
 from index import Engine
 from tests.support.botapi import TOKEN
 from tests.web.conftest import StartServer, web_settings

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.feedback import Feedback
+from bot.core.feedback import Feedback
 from index import Engine, EngineConfig
 from index.encoders import Encoder
 from tests.conftest import ARTICLE

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.deeplinks import load_prepared
+from bot.core.deeplinks import load_prepared
 from index import DEFAULT_MODEL, EngineConfig
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 # Shown by /start and /help; they fit the article in corpus/ (EXAMPLE_QUESTIONS overrides them).

@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.texts import Language, text
+from bot.core.texts import Language, text
 from index import Document, Passage
 from index.documents import split_sentences
 

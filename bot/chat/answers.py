@@ -8,9 +8,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import metrics
-from bot.replies import answer_messages, not_covered
-from bot.texts import Language, text
+from bot.chat.replies import answer_messages, not_covered
+from bot.core import metrics
+from bot.core.texts import Language, text
 from index import Engine, Outcome, Passage
 
 MAX_PASSAGES = 30  # how deep "more" may page into the ranking

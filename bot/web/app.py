@@ -3,7 +3,7 @@
 Each update is checked (secret token, size, JSON, ``Update`` shape, not seen before), put on
 the application's update queue and answered with 200 at once; the bot handles it in the
 background, so a slow answer never makes Telegram time out and redeliver. Running the app
-(uvicorn, start-up, SIGTERM) lives in ``bot.webserver``.
+(uvicorn, start-up, SIGTERM) lives in ``bot.web.server``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot.dedupe import RecentUpdates
-from bot.metrics import UPDATES
-from bot.settings import Settings
-from bot.shapes import shape_problem
-from bot.state import ENGINE
+from bot.chat.state import ENGINE
+from bot.core.metrics import UPDATES
+from bot.core.settings import Settings
+from bot.web.dedupe import RecentUpdates
+from bot.web.shapes import shape_problem
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +179,21 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
+def problems(settings: Settings) -> list[str]:
+    """Why these settings cannot serve a webhook (empty when they can)."""
+    found = []
+    if not settings.webhook_url:
+        found.append("WEBHOOK_URL is not set")
+    if settings.webhook_secret is None:
+        found.append(
+            "WEBHOOK_SECRET is not set: without it anyone could post updates. Set it to 1-256 characters "
+            "of A-Z, a-z, 0-9, _ and -, e.g. the output of `openssl rand -hex 32`"
+        )
+    if settings.webhook_path in HEALTH_PATHS:
+        found.append(f"the path of WEBHOOK_URL ({settings.webhook_path}) is taken by the health routes")
+    return found
+
+
 def create_app(
     settings: Settings,
     application: Application[Any, Any, Any, Any, Any, Any],
@@ -187,11 +202,10 @@ def create_app(
     seen: RecentUpdates | None = None,
 ) -> Starlette:
     """The Starlette app: POST ``settings.webhook_path`` plus /healthz, /readyz and /metrics."""
-    if settings.webhook_secret is None:
-        raise ValueError("WEBHOOK_SECRET must be set to serve a webhook")
+    found = problems(settings)
+    if found or settings.webhook_secret is None:
+        raise ValueError("; ".join(found))
     path = settings.webhook_path
-    if path in HEALTH_PATHS:
-        raise ValueError(f"the webhook path {path} is taken by the health routes; pick another WEBHOOK_URL")
     app = Starlette(
         routes=[
             Route(path, webhook, methods=["POST"]),
@@ -208,10 +222,3 @@ def create_app(
         seen=seen if seen is not None else RecentUpdates(),
     )
     return app
-
-
-def run_webhook(settings: Settings) -> int:
-    """Serve the bot as a webhook until SIGTERM or Ctrl-C; the exit status (see ``bot.webserver``)."""
-    from bot.webserver import run
-
-    return run(settings)

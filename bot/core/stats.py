@@ -21,10 +21,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.feedback import DAY, Feedback, FeedbackError
+from bot.core.feedback import DAY, Feedback, FeedbackError
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
 # Questions whose embeddings are at least this similar count as one (multilingual-e5-small:
 # rewordings of one question score ~0.96-0.995, different questions on the same subject ≤ ~0.92).

@@ -22,11 +22,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import admin, handlers, inline, readers
-from bot.redact import protect
-from bot.settings import Settings, SettingsError
-from bot.state import ENGINE, STATE, BotState
-from bot.texts import Language
+from bot.chat import admin, handlers, inline, readers
+from bot.chat.state import ENGINE, STATE, BotState
+from bot.core.redact import protect
+from bot.core.settings import Settings, SettingsError
+from bot.core.texts import Language
 from index import CorpusError, Engine, IndexFileError, ModelError
 
 logger = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.corpus import Refused, check_upload, remove_document, save_document
-from bot.reindexer import Failure, Outcome
-from bot.replies import escape, sources_messages
-from bot.state import engine, lang, state
-from bot.texts import Language, text
+from bot.chat.replies import escape, sources_messages
+from bot.chat.state import engine, lang, state
+from bot.core.corpus import Refused, check_upload, remove_document, save_document
+from bot.core.reindexer import Failure, Outcome
+from bot.core.texts import Language, text
 
 logger = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ def guarded_protocol(head_seconds: float, max_connections: int, pressure: Pressu
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
             if self.conn.their_state is not h11.IDLE:
-                self._disarm()  # the head is complete; the body has its own deadline (bot.web)
+                self._disarm()  # the head is complete; the body has its own deadline (bot.web.app)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()

@@ -11,13 +11,14 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import metrics, readers
-from bot.answers import Reply, compose, more_data, parse_more
-from bot.deeplinks import resolve
-from bot.groups import addressed_question
-from bot.replies import escape, help_message
-from bot.state import NotReady, engine, lang, state
-from bot.texts import Language, text
+from bot.chat import readers
+from bot.chat.answers import Reply, compose, more_data, parse_more
+from bot.chat.groups import addressed_question
+from bot.chat.replies import escape, help_message
+from bot.chat.state import NotReady, engine, lang, state
+from bot.core import metrics
+from bot.core.deeplinks import resolve
+from bot.core.texts import Language, text
 from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question, normalize_question
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,11 @@ import uvicorn
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.connections import (
+from bot.chat.state import ENGINE
+from bot.chat.telegram import ALLOWED_UPDATES
+from bot.core.settings import Settings
+from bot.web.app import BODY_SECONDS, WebhookState, create_app, problems
+from bot.web.connections import (
     HEAD_SECONDS,
     Pressure,
     connection_cap,
@@ -30,11 +34,7 @@ from bot.connections import (
     quiet_accept_errors,
     raise_open_file_limit,
 )
-from bot.dedupe import SharedUpdates
-from bot.settings import Settings
-from bot.state import ENGINE
-from bot.telegram import ALLOWED_UPDATES
-from bot.web import BODY_SECONDS, HEALTH_PATHS, WebhookState, create_app
+from bot.web.dedupe import SharedUpdates
 
 logger = logging.getLogger(__name__)
 
@@ -230,21 +230,6 @@ async def _serve(
     return status or http_status
 
 
-def problems(settings: Settings) -> list[str]:
-    """Why these settings cannot serve a webhook (empty when they can)."""
-    found = []
-    if not settings.webhook_url:
-        found.append("WEBHOOK_URL is not set")
-    if settings.webhook_secret is None:
-        found.append(
-            "WEBHOOK_SECRET is not set: without it anyone could post updates. Set it to 1-256 characters "
-            "of A-Z, a-z, 0-9, _ and -, e.g. the output of `openssl rand -hex 32`"
-        )
-    if settings.webhook_path in HEALTH_PATHS:
-        found.append(f"the path of WEBHOOK_URL ({settings.webhook_path}) is taken by the health routes")
-    return found
-
-
 def run(settings: Settings) -> int:
     """Build the bot, serve its webhook until SIGTERM/SIGINT, and return the exit status."""
     found = problems(settings)
@@ -252,7 +237,7 @@ def run(settings: Settings) -> int:
         logger.error("%s", problem)
     if found:
         return 2
-    from bot.telegram import build_application
+    from bot.chat.telegram import build_application
 
     application = build_application(settings, polling=False)
     raise_open_file_limit()

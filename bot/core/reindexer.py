@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot import metrics
+from bot.core import metrics
 from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy, ReindexCancelled
 
 logger = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import stats
-from bot.admin import refuse_non_admin
-from bot.answers import Reply
-from bot.feedback import Feedback, FeedbackError, Shown
-from bot.replies import escape, pack
-from bot.state import engine, lang, state
-from bot.texts import Language, text
+from bot.chat.admin import refuse_non_admin
+from bot.chat.answers import Reply
+from bot.chat.replies import escape, pack
+from bot.chat.state import engine, lang, state
+from bot.core import stats
+from bot.core.feedback import Feedback, FeedbackError, Shown
+from bot.core.texts import Language, text
 from index import normalize_question
 
 logger = logging.getLogger(__name__)

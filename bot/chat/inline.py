@@ -17,10 +17,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import metrics
-from bot.replies import MESSAGE_LIMIT, escape, not_covered, passage_block, size
-from bot.state import engine, lang, state
-from bot.texts import Language, text
+from bot.chat.replies import MESSAGE_LIMIT, escape, not_covered, passage_block, size
+from bot.chat.state import engine, lang, state
+from bot.core import metrics
+from bot.core.texts import Language, text
 from index import Engine, Passage, QuestionError
 
 logger = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.answers import Followups
-from bot.feedback import Feedback
-from bot.reindexer import Reindexer
-from bot.settings import Settings
-from bot.texts import Language, language
-from bot.throttle import Throttle
+from bot.chat.answers import Followups
+from bot.chat.throttle import Throttle
+from bot.core.feedback import Feedback
+from bot.core.reindexer import Reindexer
+from bot.core.settings import Settings
+from bot.core.texts import Language, language
 from index import Engine
 
 ENGINE = "engine"

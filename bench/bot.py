@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.coldstart import QUESTION, WEBHOOK_SECRET, _env, _wait_ready, _wall, webhook_server
-from bench.common import ARTICLE, Row, Section, ms, questions
+from bench.common import Row, Section, ms, questions
+from bench.processes import WEBHOOK_SECRET, article_corpus, ask, wait_ready, webhook_server
 
-SECRET = WEBHOOK_SECRET
 LATENCY_UPDATES = 100
 LATENCY_SPACING = 0.05  # seconds between updates when measuring latency: 20 a second
 THROUGHPUT = {1: 90, 8: 240, 64: 480}
@@ -81,7 +79,7 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
     ids = itertools.count(1)
     users = itertools.count(10_000_001)
     asked = itertools.cycle(questions())
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
@@ -149,16 +147,12 @@ def run(*, quick: bool = False) -> Section:
     from tests.support.botapi import BotApiStub
 
     section = Section("bot")
-    python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp, BotApiStub() as api:
-        corpus = Path(tmp) / "corpus"
-        corpus.mkdir()
-        (corpus / ARTICLE.name).write_bytes(ARTICLE.read_bytes())
-        index = Path(tmp) / "index"
-        _wall([python, "-m", "bot", "ask", "--json", QUESTION], _env(index, corpus))  # build the index
-        with webhook_server(index, corpus, api.base_url) as (process, port):
+        index, corpus = Path(tmp) / "index", article_corpus(Path(tmp))
+        ask(index, corpus)  # builds the index
+        with webhook_server(index, corpus, api.base_url, api.token) as (process, port):
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(f"{base}/readyz", process, time.perf_counter() + 120)
+            wait_ready(f"{base}/readyz", process, time.perf_counter() + 120)
             result = asyncio.run(_measure(api, f"{base}/hook", f"{base}/healthz", quick))
     p50, p99 = ms(result["latency"])
     floor50, floor99 = ms(result["floor"])

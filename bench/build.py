@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import synth
-from bench.common import PROJECT, Row, Section, peak_rss_mb, rss_mb
+from bench.common import PROJECT, Row, Section
+from bench.processes import memory
 
 TARGET_PARAGRAPHS_PER_S = 100.0
 # A 100k-paragraph build takes about 7 minutes at the default model's speed, most of what the
@@ -35,7 +36,7 @@ def measure(size: int) -> dict[str, Any]:
     from index.store import sentence_rows
 
     encoder = Encoder.open(DEFAULT_MODEL)
-    loaded_mb = rss_mb()
+    loaded_mb = memory().rss_mb
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         corpus_dir = Path(tmp) / "corpus"
         synth.write_corpus(corpus_dir, size)
@@ -60,7 +61,7 @@ def measure(size: int) -> dict[str, Any]:
         "sentences": report.sentences,
         "seconds": report.seconds,
         "encode_paragraphs_per_s": encode_rate,
-        "peak_mb": peak_rss_mb(),
+        "peak_mb": memory().peak_mb,
         "model_loaded_mb": loaded_mb,
         "vector_index": index_type,
     }

@@ -1,4 +1,4 @@
-"""What every benchmark shares: result rows, timing helpers, statistics, the article and its questions."""
+"""What every benchmark shares: result rows, timing and statistics, the article and its questions, the machine."""
 
 from __future__ import annotations
 
@@ -114,29 +114,3 @@ def machine() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "load_average": [round(x, 2) for x in load],
     }
-
-
-def rss_mb(pid: int | None = None) -> float:
-    """Resident memory of a process (default: this one), from /proc."""
-    status = Path(f"/proc/{pid or 'self'}/status").read_text()
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return math.nan
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return math.nan
-
-
-def reset_peak_rss() -> bool:
-    """Start a new peak for ``peak_rss_mb`` (Linux >= 4.0); False when the kernel refuses."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False

@@ -11,9 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and exactly pinned, so pip takes the CPU build and not a CUDA one.
 	$(PY) -m pip install --quiet torch==2.13.0
-	# compat mode puts the checkout itself on sys.path, so the `index` package is found even
-	# when the current directory holds a data folder called index/.
-	$(PY) -m pip install --quiet -e '.[dev,minilm,bench]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[dev,minilm,bench]'
 	touch $@
 
 setup: $(VENV)/.installed

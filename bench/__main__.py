@@ -3,22 +3,96 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import RESULTS, Section, machine
 
-# Scale runs last: its gigabytes of vectors would otherwise sit in the parent of every
-# process the cold-start and bot benchmarks start.
-NAMES = ("latency", "build", "coldstart", "bot", "scale")
+if TYPE_CHECKING:
+    from index.encoders import Encoder
+
+
+@dataclass
+class Options:
+    """What a benchmark is run with: the flags, and one encoder shared by those that need it."""
+
+    quick: bool
+    full: bool
+
+    @functools.cached_property
+    def encoder(self) -> Encoder:
+        """The default model, opened by the first benchmark that asks for it."""
+        from index.encoders import DEFAULT_MODEL, Encoder
+
+        return Encoder.open(DEFAULT_MODEL)
+
+
+# Each runner imports its module when it runs: ``--help`` and ``--only bot`` load no model and no FAISS.
+def _latency(options: Options) -> Section:
+    from bench import latency
+
+    return latency.run(options.encoder, quick=options.quick)
+
+
+def _build(options: Options) -> Section:
+    from bench import build
+
+    return build.run(quick=options.quick, full=options.full)
+
+
+def _coldstart(options: Options) -> Section:
+    from bench import coldstart
+
+    return coldstart.run(quick=options.quick)
+
+
+def _bot(options: Options) -> Section:
+    from bench import bot
+
+    return bot.run(quick=options.quick)
+
+
+def _scale(options: Options) -> Section:
+    from bench import scale
+
+    return scale.run(options.encoder, quick=options.quick)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: what it measures, and how to run it."""
+
+    about: str
+    run: Callable[[Options], Section]
+
+
+# In the order they run. Scale runs last: its gigabytes of vectors would otherwise sit in the
+# parent of every process the cold-start and bot benchmarks start.
+BENCHMARKS = {
+    "latency": Benchmark("answer latency on the article, against the encode floor and BM25", _latency),
+    "build": Benchmark("index build throughput and peak memory on synthetic corpora", _build),
+    "coldstart": Benchmark("process start to the first answer (CLI) and to /readyz (server)", _coldstart),
+    "bot": Benchmark("webhook update in to sendMessage out, latency and throughput", _bot),
+    "scale": Benchmark("exact against approximate FAISS search, 10k to 1M vectors", _scale),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        epilog="benchmarks:\n" + "\n".join(f"  {name:<10} {b.about}" for name, b in BENCHMARKS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="a tiny version of each benchmark (a smoke test)")
     parser.add_argument("--full", action="store_true", help="also build the 100k-paragraph index (~15 min more)")
-    parser.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES), help="run only these")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), help="run only these")
     parser.add_argument("--out", default=str(RESULTS), help="where results.md, results.json and plots go")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -28,43 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("index.engine").setLevel(logging.ERROR)  # "rebuilding the index" is expected here
 
-    from pathlib import Path
-
     from bench import report
 
     started = time.perf_counter()
     about = machine()
-    encoder = None
+    options = Options(quick=args.quick, full=args.full)
     sections: list[Section] = []
-    for name in NAMES:
+    for name, benchmark in BENCHMARKS.items():
         if name not in args.only:
             continue
         print(f"-- {name}", file=sys.stderr, flush=True)
         began = time.perf_counter()
-        if name in ("latency", "scale") and encoder is None:
-            from index.encoders import DEFAULT_MODEL, Encoder
-
-            encoder = Encoder.open(DEFAULT_MODEL)
-        if name == "latency":
-            from bench import latency
-
-            section = latency.run(encoder, quick=args.quick)  # type: ignore[arg-type]
-        elif name == "build":
-            from bench import build
-
-            section = build.run(quick=args.quick, full=args.full)
-        elif name == "scale":
-            from bench import scale
-
-            section = scale.run(encoder, quick=args.quick)  # type: ignore[arg-type]
-        elif name == "coldstart":
-            from bench import coldstart
-
-            section = coldstart.run(quick=args.quick)
-        else:
-            from bench import bot
-
-            section = bot.run(quick=args.quick)
+        section = benchmark.run(options)
         section.seconds = time.perf_counter() - began
         print(f"   {section.seconds:.0f} s", file=sys.stderr, flush=True)
         sections.append(section)

@@ -18,13 +18,19 @@ logger = logging.getLogger(__name__)
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr with the token and webhook secret redacted on the handler, whatever the logger or
-    level; httpx stays at WARNING because its request lines carry the bot token."""
+    """Log to stderr with the token, webhook secret and Redis password redacted on the handler, whatever
+    the logger or level; httpx stays at WARNING because its request lines carry the bot token."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    token, secret = settings.telegram_bot_token, settings.webhook_secret
-    install(secrets_of(token.get_secret_value() if token else None, secret.get_secret_value() if secret else None))
+    token, secret, redis = settings.telegram_bot_token, settings.webhook_secret, settings.redis_url
+    install(
+        secrets_of(
+            token.get_secret_value() if token else None,
+            secret.get_secret_value() if secret else None,
+            redis.get_secret_value() if redis else None,
+        )
+    )
     for noisy in ("httpx", "httpcore", "faiss.loader", "bm25s", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
 
 _FORMATTER = logging.Formatter()
 
@@ -51,9 +52,12 @@ class RedactToken(RedactSecrets):
         self.token = token
 
 
-def secrets_of(token: str | None, webhook_secret: str | None) -> dict[str, str]:
-    """The placeholder for each secret that is set."""
+def secrets_of(token: str | None, webhook_secret: str | None, redis_url: str | None = None) -> dict[str, str]:
+    """The placeholder for each secret that is set; REDIS_URL's password as written and decoded."""
     found = {token: "<token>", webhook_secret: "<secret>"}
+    password = urlsplit(redis_url).password if redis_url else None
+    if password:
+        found |= {password: "<redis-password>", unquote(password): "<redis-password>"}
     return {secret: placeholder for secret, placeholder in found.items() if secret}
 
 

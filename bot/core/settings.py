@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_max_body_bytes: int = Field(default=1_000_000, ge=1024)
     webhook_max_connections: int = Field(default=1000, ge=1)
+    # Workers on several hosts share update ids, the question throttle and the reply budget here
+    # (see ``bot.core.shared``); unset: a folder in INDEX_DIR and per-process limits. May hold a password.
+    redis_url: SecretStr | None = None
 
     log_level: str = "INFO"
 
@@ -110,6 +113,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "telegram_api_file_url",
         "webhook_url",
+        "redis_url",
         "feedback_db",
         "bot_username",
         "min_relevance",
@@ -138,6 +142,24 @@ class Settings(BaseSettings):
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host")
         return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it may hold a password.
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises ValueError for a port that is not a number in range)
+        except ValueError:
+            parts = None
+        if parts is None or not (
+            (parts.scheme in ("redis", "rediss") and parts.hostname) or (parts.scheme == "unix" and parts.path)
+        ):
+            raise ValueError("must be a redis://host[:port][/db], rediss://host... or unix:///path URL")
+        return SecretStr(url)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -61,3 +61,21 @@ def test_handler_redaction_covers_every_logger_both_secrets_args_and_tracebacks(
     assert TOKEN not in written and secret not in written
     assert sum(isinstance(f, RedactSecrets) for f in handler.filters) == 1
     assert secrets_of(None, None) == {}
+
+
+def test_a_redis_password_is_redacted_as_written_and_decoded() -> None:
+    url = "rediss://bot:p%40ss-w0rd_9@cache.example.com:6380/0"
+    assert secrets_of(None, None, url) == {"p%40ss-w0rd_9": "<redis-password>", "p@ss-w0rd_9": "<redis-password>"}
+    assert secrets_of(None, None, "redis://127.0.0.1:6379/0") == {}
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    parent = logging.getLogger("test_redact_redis")
+    parent.addHandler(handler)
+    install(secrets_of(TOKEN, None, url), logger=parent)
+    try:
+        parent.warning("connecting to %s as %s", url, "p@ss-w0rd_9")
+    finally:
+        parent.removeHandler(handler)
+    written = stream.getvalue()
+    assert "rediss://bot:<redis-password>@cache.example.com:6380/0 as <redis-password>" in written
+    assert "w0rd" not in written

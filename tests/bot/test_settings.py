@@ -74,6 +74,11 @@ def test_the_feedback_database_lives_in_the_index_folder_unless_moved(monkeypatc
         ("TELEGRAM_API_BASE_URL", "garbage", "must be an http:// or https:// URL with a host"),
         ("TELEGRAM_API_FILE_URL", "https:///file/bot", "must be an http:// or https:// URL with a host"),
         ("WEBHOOK_URL", "http://bot.example.com/tg", "must be an https:// URL"),
+        ("REDIS_URL", "localhost:6379", "must be a redis://host[:port][/db], rediss://host... or unix:///path URL"),
+        ("REDIS_URL", "https://cache.example.com", "must be a redis://"),
+        ("REDIS_URL", "redis://:pw@cache.example.com:99999/0", "must be a redis://"),
+        ("REDIS_URL", "redis:///0", "must be a redis://"),
+        ("REDIS_URL", "unix://", "must be a redis://"),
     ],
 )
 def test_a_setting_that_would_slip_through_stops_start_up_in_one_line(
@@ -91,3 +96,23 @@ def test_a_dotenv_that_is_not_utf8_is_one_line(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SettingsError, match=r"^the \.env file is not UTF-8 text \(byte 29: .*\)$"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:6379/0", "rediss://bot:s3cret@cache.example.com:6380/2", "unix:///run/redis/redis.sock"],
+)
+def test_a_redis_url_is_a_secret_and_blank_is_unset(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("REDIS_URL", f" {url} ")
+    settings = load_settings(_env_file=None)
+    assert settings.redis_url is not None and settings.redis_url.get_secret_value() == url
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    monkeypatch.setenv("REDIS_URL", " ")
+    assert load_settings(_env_file=None).redis_url is None
+
+
+def test_a_refused_redis_url_does_not_repeat_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://:hunter2-pass@cache.example.com:notaport/0")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None)
+    assert str(raised.value).startswith("setting REDIS_URL: ") and "hunter2-pass" not in str(raised.value)

@@ -2,15 +2,12 @@
 
 from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpus
 from index.encoders import DEFAULT_MODEL, ModelError
-from index.engine import (
-    BuildReport,
+from index.engine import BuildReport, Engine, EngineConfig, ReindexBusy, ReindexCancelled
+from index.questions import (
     EmptyQuestion,
-    Engine,
-    EngineConfig,
     QuestionError,
+    QuestionProblem,
     QuestionTooLong,
-    ReindexBusy,
-    ReindexCancelled,
     check_question,
     normalize_question,
 )
@@ -34,6 +31,7 @@ __all__ = [
     "Paragraph",
     "Passage",
     "QuestionError",
+    "QuestionProblem",
     "QuestionTooLong",
     "ReindexBusy",
     "ReindexCancelled",

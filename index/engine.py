@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from pathlib import Path
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, background_texts
 from index.lexical import LexicalIndex
+from index.questions import check_question
 from index.search import Answer, Outcome, calibrated_bars, rank, titled
 from index.store import (
     IndexFileError,
@@ -27,46 +27,6 @@ from index.store import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class QuestionError(ValueError):
-    """A question the engine will not search for: empty or too long. The message says why."""
-
-
-class EmptyQuestion(QuestionError):
-    """A question with no letter or digit: blank, or only punctuation, emoji or format characters."""
-
-
-class QuestionTooLong(QuestionError):
-    """A question over the limit; ``length`` and ``limit`` are in characters."""
-
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(f"the question is too long ({length} characters; the limit is {limit})")
-        self.length = length
-        self.limit = limit
-
-
-def normalize_question(question: str) -> str:
-    """The question as the engine reads it: whitespace runs as one space, none around it."""
-    return " ".join(question.split())
-
-
-def check_question(question: str, limit: int) -> str:
-    """``question`` with its whitespace normalised; EmptyQuestion when no letter or digit is left
-    once format and control characters are removed, QuestionTooLong past ``limit`` characters.
-
-    "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
-    answered with whatever paragraph lies closest to nothing.
-    """
-    question = normalize_question(question)
-    if not question:
-        raise EmptyQuestion("the question is empty")
-    visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))
-    if not any(ch.isalnum() for ch in visible):
-        raise EmptyQuestion("the question is empty: it has no letter or digit")
-    if len(question) > limit:
-        raise QuestionTooLong(len(question), limit)
-    return question
 
 
 class ReindexBusy(RuntimeError):

@@ -1,0 +1,66 @@
+"""Whether a question can be searched for, and the question as the engine reads it.
+
+The one check every edge (Telegram handlers, inline mode, the console, the CLI) relies on: its
+error carries a machine-readable ``reason`` and the numbers, and the edge words it for its reader.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal
+
+QuestionProblem = Literal["empty", "too_long"]
+
+
+class QuestionError(ValueError):
+    """A question the engine will not search for.
+
+    ``reason`` is "empty" (no letter or digit) or "too_long"; ``length`` is the normalised
+    question's length and ``limit`` the most allowed, both in characters. The message says why
+    in English, for logs and the command line.
+    """
+
+    def __init__(self, reason: QuestionProblem, length: int, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.reason: QuestionProblem = reason
+        self.length = length
+        self.limit = limit
+
+
+class EmptyQuestion(QuestionError):
+    """A question with no letter or digit: blank, or only punctuation, emoji or format characters."""
+
+    def __init__(self, length: int, limit: int, message: str = "the question is empty") -> None:
+        super().__init__("empty", length, limit, message)
+
+
+class QuestionTooLong(QuestionError):
+    """A question over the limit; ``length`` and ``limit`` are in characters."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            "too_long", length, limit, f"the question is too long ({length} characters; the limit is {limit})"
+        )
+
+
+def normalize_question(question: str) -> str:
+    """The question as the engine reads it: whitespace runs as one space, none around it."""
+    return " ".join(question.split())
+
+
+def check_question(question: str, limit: int) -> str:
+    """``question`` with its whitespace normalised; EmptyQuestion when no letter or digit is left
+    once format and control characters are removed, QuestionTooLong past ``limit`` characters.
+
+    "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
+    answered with whatever paragraph lies closest to nothing.
+    """
+    question = normalize_question(question)
+    if not question:
+        raise EmptyQuestion(0, limit)
+    visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))
+    if not any(ch.isalnum() for ch in visible):
+        raise EmptyQuestion(len(question), limit, "the question is empty: it has no letter or digit")
+    if len(question) > limit:
+        raise QuestionTooLong(len(question), limit)
+    return question

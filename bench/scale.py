@@ -10,7 +10,7 @@ other vector, which no sentence embedding looks like.
 
 Both indexes are queried one vector at a time, as the engine does, with one FAISS thread
 (see ``index.search``). Recall@3 is the share of exact top-3 ids the approximate index
-returns. The engine's own choice, ``index.store.make_vector_index``, is measured at every
+returns. The engine's own choice, ``index.vectors.make_vector_index``, is measured at every
 size too: exact below ``APPROXIMATE_FROM`` vectors, approximate from there.
 """
 
@@ -23,8 +23,8 @@ import numpy as np
 
 from bench import synth
 from bench.common import Row, Section, ms
-from index import store
 from index.encoders import Encoder
+from index.vectors import APPROXIMATE_FROM, approximate_index, describe
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (2_000, 20_000)
@@ -92,13 +92,13 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
 
         faiss.omp_set_num_threads(threads)
         began = time.perf_counter()
-        approx = store.approximate_index(data)
+        approx = approximate_index(data)
         build_s = time.perf_counter() - began
         approx_times, approx_ids = _single(approx, queries)
         recall = recall_at_3(approx_ids, truth)
         faiss.omp_set_num_threads(threads)
-        kind = store.describe(approx)
-        engine_exact = size < store.APPROXIMATE_FROM
+        kind = describe(approx)
+        engine_exact = size < APPROXIMATE_FROM
         del approx, exact
 
         exact_p50, exact_p99 = ms(exact_times)
@@ -153,12 +153,12 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
                 f"recall@3 >= {TARGET_RECALL}",
                 engine_exact or recall >= TARGET_RECALL,
                 len(queries) if not engine_exact else timed,
-                f"switch at {store.APPROXIMATE_FROM:,} vectors",
+                f"switch at {APPROXIMATE_FROM:,} vectors",
             ),
         ]
     section.series = {
         "points": points,
-        "approximate_from": store.APPROXIMATE_FROM,
+        "approximate_from": APPROXIMATE_FROM,
         "generate_s": generate_s,
         "omp_threads": threads,
     }

@@ -21,10 +21,10 @@ from index.store import (
     IndexStore,
     IndexWriteError,
     StoredIndex,
-    make_vector_index,
     new_manifest,
     sentence_rows,
 )
+from index.vectors import make_vector_index
 
 logger = logging.getLogger(__name__)
 

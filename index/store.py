@@ -25,7 +25,6 @@ be locked (the kernel drops the lock with the process), or after an hour when it
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import logging
@@ -45,29 +44,13 @@ import numpy as np
 
 from index.documents import Document, Paragraph
 from index.lexical import LexicalIndex
+from index.vectors import read_vector_index, write_vector_index
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 5  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
 # 5: titled sentence vectors
 POINTER = "CURRENT"
-# Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
-# 512-d vectors, one query at a time:
-# - below APPROXIMATE_FROM rows, exact search (IndexFlatIP): ~0.2 µs a row, so ~10 ms at 50k
-#   and ~160-190 ms at 1M;
-# - from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
-#   128 gave only 0.98 there, M=32 with efSearch 256 0.993);
-# - from IVF_FROM, IVF-Flat: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes for
-#   1M), an inverted file under a minute for 1M; it searches 1M in ~3 ms at recall@3 >= 0.99.
-APPROXIMATE_FROM = 50_000
-HNSW_NEIGHBOURS = 48
-HNSW_EF_CONSTRUCTION = 100
-HNSW_EF_SEARCH = 256
-IVF_FROM = 200_000
-IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
-IVF_PROBES = 16
-IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
-IVF_TRAINING_ITERATIONS = 10
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long
 
@@ -106,45 +89,6 @@ class StoredIndex:
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
-
-
-def make_vector_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search for small collections; HNSW, then IVF, past their sizes (see above)."""
-    if len(vectors) < APPROXIMATE_FROM:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return index
-    return approximate_index(vectors)
-
-
-def approximate_index(vectors: np.ndarray) -> faiss.Index:
-    """The approximate index the engine uses for ``vectors``, whatever their number."""
-    dimension = vectors.shape[1]
-    index: faiss.Index
-    if len(vectors) < IVF_FROM:
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        lists = max(1, int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = IVF_TRAINING_ITERATIONS
-        sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
-        rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
-        index.train(vectors[np.sort(rows)])
-        index.nprobe = IVF_PROBES
-    index.add(vectors)
-    return index
-
-
-def describe(index: faiss.Index) -> str:
-    """A short name for a vector index and its search settings, for logs and benchmarks."""
-    if isinstance(index, faiss.IndexHNSWFlat):
-        neighbours = index.hnsw.nb_neighbors(1)  # type: ignore[attr-defined]
-        return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
-    if isinstance(index, faiss.IndexIVFFlat):
-        return f"IVF-Flat ({index.nlist} lists, nprobe={index.nprobe})"
-    return type(index).__name__
 
 
 def sentence_rows(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -194,10 +138,7 @@ def _documents_from_json(data: dict[str, Any]) -> list[Document]:
 def write_index(folder: Path, index: StoredIndex) -> None:
     """Write every file of ``index`` into ``folder`` (which must be new and private)."""
     (folder / "passages.json").write_text(json.dumps(_documents_json(index.documents), ensure_ascii=False), "utf-8")
-    try:
-        faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
-    except RuntimeError as exc:  # FAISS reports a failed write (disk full, say) this way
-        raise OSError(errno.EIO, "FAISS could not write the vectors", str(folder / "vectors.faiss")) from exc
+    write_vector_index(index.vectors, folder / "vectors.faiss")
     np.save(folder / "paragraphs.npy", index.paragraph_vectors, allow_pickle=False)
     np.save(folder / "titled.npy", index.titled_vectors, allow_pickle=False)
     np.save(folder / "background.npy", index.background, allow_pickle=False)
@@ -226,7 +167,7 @@ def read_index(folder: Path) -> StoredIndex:
             raise IndexFileError(f"index file missing: {name} in {folder.name}")
     try:
         documents = _documents_from_json(json.loads((folder / "passages.json").read_text("utf-8")))
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        vectors = read_vector_index(folder / "vectors.faiss")
         paragraph_vectors = np.load(folder / "paragraphs.npy", allow_pickle=False)
         titled_vectors = np.load(folder / "titled.npy", allow_pickle=False)
         background = np.load(folder / "background.npy", allow_pickle=False)
@@ -249,10 +190,6 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"paragraph vectors in {folder.name} have the wrong shape")
     if titled_vectors.shape != (vectors.ntotal, vectors.d):
         raise IndexFileError(f"titled sentence vectors in {folder.name} have the wrong shape")
-    if isinstance(vectors, faiss.IndexHNSWFlat):
-        vectors.hnsw.efSearch = HNSW_EF_SEARCH
-    elif isinstance(vectors, faiss.IndexIVFFlat):
-        vectors.nprobe = IVF_PROBES
     return StoredIndex(
         manifest,
         documents,

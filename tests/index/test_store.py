@@ -1,4 +1,4 @@
-"""The stored index: FAISS against brute force, manifests, damage, and atomic publishing."""
+"""The stored index: manifests, damage, and atomic publishing."""
 
 from __future__ import annotations
 
@@ -13,34 +13,10 @@ import pytest
 
 from index import CorpusError, Engine, IndexFileError
 from index import store as store_module
-from index.store import FORMAT_VERSION, IndexStore, IndexWriteError, make_vector_index
+from index.store import FORMAT_VERSION, IndexStore, IndexWriteError
 from tests.conftest import ARTICLE
 
 Make = Callable[..., Engine]
-
-
-def _unit(rows: int, dim: int, seed: int) -> np.ndarray:
-    vectors = np.random.default_rng(seed).standard_normal((rows, dim)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def test_exact_index_matches_numpy_brute_force() -> None:
-    vectors, queries = _unit(2000, 64, 1), _unit(20, 64, 2)
-    scores, ids = make_vector_index(vectors).search(queries, 5)
-    expected = np.argsort(-(queries @ vectors.T), axis=1)[:, :5]
-    np.testing.assert_array_equal(ids, expected)
-    np.testing.assert_allclose(scores, np.take_along_axis(queries @ vectors.T, expected, axis=1), rtol=1e-5)
-
-
-def test_large_collections_switch_to_hnsw_with_high_recall(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "APPROXIMATE_FROM", 1000)
-    vectors, queries = _unit(5000, 32, 3), _unit(100, 32, 4)
-    index = make_vector_index(vectors)
-    assert "HNSW" in type(index).__name__
-    _, ids = index.search(queries, 3)
-    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :3]
-    recall = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(ids, exact, strict=True)])
-    assert recall >= 0.99
 
 
 def test_round_trip_through_disk_gives_the_same_search(make_engine: Make) -> None:

@@ -1,0 +1,93 @@
+"""Which FAISS index a collection of unit vectors gets, with its search settings, on disk and off.
+
+Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
+512-d vectors, one query at a time:
+
+- below APPROXIMATE_FROM rows, exact search (IndexFlatIP): ~0.2 µs a row, so ~10 ms at 50k
+  and ~160-190 ms at 1M;
+- from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
+  128 gave only 0.98 there, M=32 with efSearch 256 0.993);
+- from IVF_FROM, IVF-Flat: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes for
+  1M), an inverted file under a minute for 1M; it searches 1M in ~3 ms at recall@3 >= 0.99.
+
+The search settings (efSearch, nprobe) are set again whenever an index is read, so an index
+always searches with this module's values, whatever its file holds.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+APPROXIMATE_FROM = 50_000
+HNSW_NEIGHBOURS = 48
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 256
+IVF_FROM = 200_000
+IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
+IVF_PROBES = 16
+IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
+IVF_TRAINING_ITERATIONS = 10
+
+
+def make_vector_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner-product search for small collections; HNSW, then IVF, past their sizes (see above)."""
+    if len(vectors) < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return index
+    return approximate_index(vectors)
+
+
+def approximate_index(vectors: np.ndarray) -> faiss.Index:
+    """The approximate index the engine uses for ``vectors``, whatever their number."""
+    dimension = vectors.shape[1]
+    index: faiss.Index
+    if len(vectors) < IVF_FROM:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        lists = max(1, int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = IVF_TRAINING_ITERATIONS
+        sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
+        rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
+        index.train(vectors[np.sort(rows)])
+    apply_search_settings(index)
+    index.add(vectors)
+    return index
+
+
+def apply_search_settings(index: faiss.Index) -> faiss.Index:
+    """Set efSearch (HNSW) or nprobe (IVF) to this module's values; an exact index is left as it is."""
+    if isinstance(index, faiss.IndexHNSWFlat):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif isinstance(index, faiss.IndexIVFFlat):
+        index.nprobe = IVF_PROBES
+    return index
+
+
+def describe(index: faiss.Index) -> str:
+    """A short name for a vector index and its search settings, for logs and benchmarks."""
+    if isinstance(index, faiss.IndexHNSWFlat):
+        neighbours = index.hnsw.nb_neighbors(1)  # type: ignore[attr-defined]
+        return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
+    if isinstance(index, faiss.IndexIVFFlat):
+        return f"IVF-Flat ({index.nlist} lists, nprobe={index.nprobe})"
+    return type(index).__name__
+
+
+def write_vector_index(index: faiss.Index, path: Path) -> None:
+    """Write ``index`` to ``path``; OSError when FAISS cannot (a full disk, say)."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:  # FAISS reports a failed write this way
+        raise OSError(errno.EIO, "FAISS could not write the vectors", str(path)) from exc
+
+
+def read_vector_index(path: Path) -> faiss.Index:
+    """The index in ``path``, searching with this module's settings (FAISS's own errors when corrupt)."""
+    return apply_search_settings(faiss.read_index(str(path)))

@@ -28,9 +28,9 @@ class Options:
     @functools.cached_property
     def encoder(self) -> Encoder:
         """The default model, opened by the first benchmark that asks for it."""
-        from index.encoders import DEFAULT_MODEL, Encoder
+        from index.encoders import DEFAULT_MODEL, open_encoder
 
-        return Encoder.open(DEFAULT_MODEL)
+        return open_encoder(DEFAULT_MODEL)
 
 
 # Each runner imports its module when it runs: ``--help`` and ``--only bot`` load no model and no FAISS.

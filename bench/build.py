@@ -32,10 +32,10 @@ FLOOR_SAMPLE = 10_000
 def measure(size: int) -> dict[str, Any]:
     """Build an index over ``size`` synthetic paragraphs in this process; the figures."""
     from index import Engine, EngineConfig, load_corpus
-    from index.encoders import DEFAULT_MODEL, Encoder
+    from index.encoders import DEFAULT_MODEL, open_encoder
     from index.store import sentence_rows
 
-    encoder = Encoder.open(DEFAULT_MODEL)
+    encoder = open_encoder(DEFAULT_MODEL)
     loaded_mb = memory().rss_mb
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         corpus_dir = Path(tmp) / "corpus"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.documents import Corpus, CorpusError, Document, load_corpus
-from index.encoders import DEFAULT_MODEL, Encoder, background_texts
+from index.encoders import DEFAULT_MODEL, Encoder, background_texts, open_encoder
 from index.lexical import LexicalIndex
 from index.questions import check_question
 from index.search import Answer, Outcome, calibrated_bars, rank, titled
@@ -109,8 +109,8 @@ class Engine:
 
     @classmethod
     def with_model(cls, config: EngineConfig) -> Engine:
-        """An engine with ``config``'s model loaded and no index loaded yet (see ``Encoder.open``)."""
-        encoder = Encoder.open(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
+        """An engine with ``config``'s model loaded and no index loaded yet (see ``open_encoder``)."""
+        encoder = open_encoder(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
         return cls(config, encoder)
 
     # -- the index ------------------------------------------------------------------

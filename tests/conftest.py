@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index import DEFAULT_MODEL, Engine, EngineConfig
-from index.encoders import Encoder
+from index.encoders import Encoder, open_encoder
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
@@ -21,7 +21,7 @@ ARTICLE_TITLE = "Armenia icc"
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     """The default embedding model, loaded once for the whole run."""
-    return Encoder.open(DEFAULT_MODEL)
+    return open_encoder(DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")

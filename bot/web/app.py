@@ -147,7 +147,7 @@ async def webhook(request: Request) -> Response:
         UPDATES.labels(result=exc.result).inc()
         logger.warning("webhook request rejected with %d: %s", exc.status, exc.reason)
         return PlainTextResponse(exc.reason + "\n", status_code=exc.status)
-    if not state.seen.first_time(update.update_id):
+    if not await state.seen.take(update.update_id):
         UPDATES.labels(result="duplicate").inc()
         logger.info("update %d delivered again; already taken", update.update_id)
         return PlainTextResponse("duplicate\n")

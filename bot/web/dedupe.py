@@ -3,7 +3,8 @@
 Telegram redelivers an update when it did not see a 2xx in time; the copy has the same
 ``update_id``. A redelivery comes within minutes, so a bounded window of recent ids is enough.
 Behind a load balancer the copy may reach another worker: ``SharedUpdates`` also records each
-id as a file in a folder all workers share, created with ``O_EXCL`` so exactly one wins.
+id as a file in a folder all workers on one host share, created with ``O_EXCL`` so exactly one
+wins; ``RedisUpdates`` does the same for workers on several hosts with one Redis key per id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from bot.core.shared import FAILURES, RedisLink
+
 logger = logging.getLogger(__name__)
+
+KEEP_SECONDS = 3600  # Telegram redelivers within minutes; an hour of ids is plenty
 
 
 class RecentUpdates:
@@ -40,6 +45,10 @@ class RecentUpdates:
         """Let ``update_id`` be taken again (when it could not be queued after all)."""
         self._seen.pop(update_id, None)
 
+    async def take(self, update_id: int) -> bool:
+        """``first_time`` as the webhook awaits it (a store shared by hosts answers over the network)."""
+        return self.first_time(update_id)
+
     def __len__(self) -> int:
         return len(self._seen)
 
@@ -50,7 +59,7 @@ class RecentUpdates:
 class SharedUpdates(RecentUpdates):
     """Update ids taken by any process sharing ``folder`` (one empty file each), kept ``keep_seconds``."""
 
-    def __init__(self, folder: Path, *, keep_seconds: float = 3600.0, prune_every: int = 1000) -> None:
+    def __init__(self, folder: Path, *, keep_seconds: float = KEEP_SECONDS, prune_every: int = 1000) -> None:
         super().__init__()
         self.folder = folder
         self.keep_seconds = keep_seconds
@@ -104,3 +113,31 @@ class SharedUpdates(RecentUpdates):
                         pass  # another worker pruned it first
         except OSError as exc:
             logger.warning("could not prune %s: %s", self.folder, exc)
+
+
+class RedisUpdates(RecentUpdates):
+    """Update ids taken by any worker using one Redis: ``SET <prefix>:update:<id> 1 NX EX keep_seconds``.
+
+    Fails open: while Redis does not answer, this process's own memory decides, so a copy that
+    reaches another worker during an outage is answered twice rather than lost (see ``RedisLink``).
+    """
+
+    def __init__(self, link: RedisLink, *, keep_seconds: int = KEEP_SECONDS) -> None:
+        super().__init__()
+        self.link = link
+        self.keep_seconds = keep_seconds
+
+    async def take(self, update_id: int) -> bool:
+        """True for the first worker (and first time) ``update_id`` is offered; a repeat to this
+        worker is answered from memory without asking Redis."""
+        if not self.first_time(update_id):
+            return False
+        if not self.link.usable():
+            return True
+        try:
+            won = await self.link.client.set(self.link.key("update", update_id), 1, nx=True, ex=self.keep_seconds)
+        except FAILURES as exc:
+            self.link.lost(exc)
+            return True
+        self.link.back()
+        return bool(won)

@@ -1,8 +1,15 @@
-"""The per-user throttle: a sliding window, per user, with an honest wait time."""
+"""The per-user throttle: a sliding window, per user, with an honest wait time; in Redis, one for all workers."""
 
 from __future__ import annotations
 
-from bot.chat.throttle import Throttle
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from bot.chat.throttle import RedisThrottle, Throttle
+from bot.core.shared import RedisLink
+from tests.support.redis_server import RedisServer, running_redis
 
 
 class Clock:
@@ -45,3 +52,39 @@ def test_idle_users_are_forgotten() -> None:
     clock.now += 5
     throttle.wait(-1)
     assert len(throttle._seen) == 1
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from running_redis(tmp_path_factory)
+
+
+async def test_in_redis_a_user_gets_n_questions_per_window_across_workers(redis_server: RedisServer) -> None:
+    a, b = RedisLink(redis_server.url, "1"), RedisLink(redis_server.url, "1")
+    first, second = RedisThrottle(a, 3, 2.0), RedisThrottle(b, 3, 2.0)
+    try:
+        assert [await first.check(7), await second.check(7), await first.check(7)] == [0, 0, 0]
+        assert await second.check(7) == 2  # the first question leaves the window in just under 2 s
+        assert await first.check(8) == 0  # other users are not affected
+        for _ in range(10):  # refused questions do not extend the wait
+            assert await second.check(7) > 0
+        await asyncio.sleep(2.05)
+        assert [await second.check(7) for _ in range(3)] == [0, 0, 0]
+        assert 0 < await a.client.pttl("article-bot:1:throttle:7") <= 2000  # an idle user's window expires
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_with_redis_down_each_worker_keeps_its_own_window(redis_server: RedisServer) -> None:
+    a, b = RedisLink(redis_server.url, "2"), RedisLink(redis_server.url, "2")
+    first, second = RedisThrottle(a, 2, 10.0), RedisThrottle(b, 2, 10.0)
+    redis_server.stop()
+    try:
+        assert [await first.check(7) for _ in range(3)] == [0, 0, 10]  # this worker's window still counts
+        assert await second.check(7) == 0  # fails open: the other worker does not know these
+        assert a.down and b.down
+    finally:
+        redis_server.start()
+        await a.aclose()
+        await b.aclose()

@@ -1,12 +1,19 @@
-"""Update ids taken once: in one process, and across processes sharing a folder."""
+"""Update ids taken once: in one process, across processes sharing a folder, and across hosts sharing Redis."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from bot.web.dedupe import RecentUpdates, SharedUpdates
+import pytest
+
+from bot.core.shared import RedisLink
+from bot.web.dedupe import RecentUpdates, RedisUpdates, SharedUpdates
+from tests.support.redis_server import RedisServer, running_redis
 
 
 def test_recent_updates_takes_each_id_once_within_its_window() -> None:
@@ -41,3 +48,53 @@ def test_an_unusable_folder_falls_back_to_this_process(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     seen = SharedUpdates(blocker / "seen")
     assert seen.first_time(1) and not seen.first_time(1)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from running_redis(tmp_path_factory)
+
+
+async def test_workers_sharing_redis_take_each_id_once(redis_server: RedisServer) -> None:
+    a, b, other_bot = (
+        RedisLink(redis_server.url, "111"),
+        RedisLink(redis_server.url, "111"),
+        RedisLink(redis_server.url, "222"),
+    )
+    try:
+        first, second, third = RedisUpdates(a), RedisUpdates(b), RedisUpdates(other_bot)
+        assert await first.take(10) and not await second.take(10) and not await first.take(10)
+        assert await second.take(11) and not await first.take(11)
+        assert await third.take(10)  # another bot's update 10 is another update
+        assert 3590 < await a.client.ttl("article-bot:111:update:10") <= 3600
+    finally:
+        for link in (a, b, other_bot):
+            await link.aclose()
+
+
+async def test_with_redis_down_each_worker_decides_alone_and_shares_again_when_it_is_back(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b = RedisLink(redis_server.url, "333", retry_seconds=0.2), RedisLink(redis_server.url, "333", retry_seconds=0.2)
+    first, second = RedisUpdates(a), RedisUpdates(b)
+    caplog.set_level(logging.WARNING, logger="bot.core.shared")
+    try:
+        assert await first.take(1) and not await second.take(1)
+        redis_server.stop()
+        try:
+            started = time.monotonic()
+            assert await first.take(2) and await second.take(2)  # fails open: a copy on another worker is answered
+            assert not await first.take(2) and not await second.take(2)  # a copy to the same worker is not
+            assert all([await first.take(n) for n in range(3, 200)])
+            assert time.monotonic() - started < 2  # no update waits for the lost Redis
+            lost = [r for r in caplog.records if "is not answering" in r.getMessage()]
+            assert len(lost) == 2  # one warning per worker and outage, not per update
+            assert redis_server.password not in caplog.text
+        finally:
+            redis_server.start()
+        await asyncio.sleep(0.3)  # past retry_seconds: the next update tries Redis again
+        assert await first.take(300) and not await second.take(300)
+        assert sum("answers again" in r.getMessage() for r in caplog.records) == 2
+    finally:
+        await a.aclose()
+        await b.aclose()

@@ -1,0 +1,93 @@
+"""Run Debian's redis-server on loopback for tests: a free port, a temporary folder, nothing saved."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REDIS_SERVER = shutil.which("redis-server") or (
+    "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+)
+SKIP_REASON = "redis-server not installed; `make test` and .ci/run install it (apt-get, as root)"
+PASSWORD = "redis-Pass_4f2a9c"  # the workers' logs must never show it
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """``with RedisServer(folder) as redis:`` serves on ``redis.url`` until the block ends; ``stop()``
+    and ``start()`` in between take it down and bring it back on the same port, empty."""
+
+    def __init__(self, folder: Path, *, password: str | None = PASSWORD) -> None:
+        assert REDIS_SERVER is not None, SKIP_REASON
+        self.folder = folder
+        self.port = _free_port()
+        self.password = password
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def log(self) -> str:
+        path = self.folder / "redis.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start(self) -> None:
+        command = [
+            str(REDIS_SERVER), "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
+            "--save", "", "--appendonly", "no", "--logfile", str(self.folder / "redis.log"), "--daemonize", "no",
+        ]  # fmt: skip
+        if self.password:
+            command += ["--requirepass", self.password]
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at start:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"redis-server did not listen on {self.port}:\n{self.log()}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+        self._process = None
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def running_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """The body of a ``redis_server`` fixture: a server on loopback, or the test skipped with the reason."""
+    if REDIS_SERVER is None:
+        pytest.skip(SKIP_REASON)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server

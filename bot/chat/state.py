@@ -8,10 +8,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.chat.answers import Followups
-from bot.chat.throttle import Throttle
+from bot.chat.throttle import RedisThrottle, Throttle
 from bot.core.feedback import Feedback
 from bot.core.reindexer import Reindexer
 from bot.core.settings import Settings
+from bot.core.shared import RedisLink
 from bot.core.texts import Language, language
 from index import Engine
 
@@ -32,13 +33,17 @@ class BotState:
     feedback: Feedback
     followups: Followups = field(default_factory=Followups)
     reindexer: Reindexer = field(default_factory=Reindexer)
+    # The Redis of REDIS_URL, which the throttle, the rate limiter and the webhook's update ids share.
+    shared: RedisLink | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> BotState:
+    def create(cls, settings: Settings, shared: RedisLink | None = None) -> BotState:
+        limit, seconds = settings.throttle_questions, settings.throttle_seconds
         return cls(
             settings=settings,
-            throttle=Throttle(settings.throttle_questions, settings.throttle_seconds),
+            throttle=RedisThrottle(shared, limit, seconds) if shared else Throttle(limit, seconds),
             feedback=Feedback(settings.feedback_path, days=settings.feedback_days),
+            shared=shared,
         )
 
     def is_admin(self, update: Update) -> bool:

@@ -23,9 +23,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chat import admin, handlers, inline, readers
+from bot.chat.ratelimit import SharedRateLimiter
 from bot.chat.state import ENGINE, STATE, BotState
 from bot.core.redact import protect
 from bot.core.settings import Settings, SettingsError
+from bot.core.shared import RedisLink
 from bot.core.texts import Language
 from index import CorpusError, Engine, IndexFileError, ModelError
 
@@ -156,23 +158,36 @@ def build_application(
     """
     if settings.telegram_bot_token is None:
         raise SettingsError("setting TELEGRAM_BOT_TOKEN: not set")
-    protect(settings.telegram_bot_token.get_secret_value())  # before the Bot logs its URLs
+    token = settings.telegram_bot_token.get_secret_value()
+    protect(token)  # before the Bot logs its URLs
+    shared = RedisLink.for_bot(settings.redis_url.get_secret_value(), token) if settings.redis_url else None
 
     async def post_init(application: Application) -> None:
+        if shared is not None and await shared.ping():
+            logger.info("sharing update ids, the question throttle and the reply budget through %s", shared.where)
         if not isinstance(application.bot_data.get(ENGINE), Engine):
             logger.info("opening the engine")
             application.bot_data[ENGINE] = await asyncio.to_thread(Engine.open, settings.engine_config())
         await set_commands(application, settings)
         await readers.open_feedback(application.bot_data[STATE].feedback)
 
+    async def post_shutdown(application: Application) -> None:
+        if shared is not None:
+            await shared.aclose()
+
     builder = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings))
-        .rate_limiter(AIORateLimiter(max_retries=RETRIES_AFTER_FLOOD))
+        .rate_limiter(
+            SharedRateLimiter(shared, max_retries=RETRIES_AFTER_FLOOD)
+            if shared is not None
+            else AIORateLimiter(max_retries=RETRIES_AFTER_FLOOD)
+        )
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -181,7 +196,7 @@ def build_application(
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
-    application.bot_data[STATE] = BotState.create(settings)
+    application.bot_data[STATE] = BotState.create(settings, shared)
     if engine is not None:
         application.bot_data[ENGINE] = engine
     _register(application)

@@ -22,7 +22,7 @@ import uvicorn
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.chat.state import ENGINE
+from bot.chat.state import ENGINE, STATE, BotState
 from bot.chat.telegram import ALLOWED_UPDATES
 from bot.core.settings import Settings
 from bot.web.app import BODY_SECONDS, WebhookState, create_app, problems
@@ -34,12 +34,13 @@ from bot.web.connections import (
     quiet_accept_errors,
     raise_open_file_limit,
 )
-from bot.web.dedupe import SharedUpdates
+from bot.web.dedupe import RecentUpdates, RedisUpdates, SharedUpdates
 
 logger = logging.getLogger(__name__)
 
 SET_WEBHOOK_ATTEMPTS = 5
-# Inside INDEX_DIR, which every worker shares: the update ids taken lately (see bot.dedupe).
+# Inside INDEX_DIR, which every worker on one host shares: the update ids taken lately, unless
+# REDIS_URL is set (see bot.web.dedupe).
 UPDATES_FOLDER = ".webhook-updates"
 GRACEFUL_SECONDS = 30
 
@@ -115,6 +116,16 @@ async def refresh_index(application: AnyApplication, seconds: float) -> None:
             logger.exception("checking for a new index failed")
 
 
+def updates_taken(application: AnyApplication, settings: Settings) -> RecentUpdates:
+    """Where the update ids taken are kept: in Redis with REDIS_URL, else in the folder in INDEX_DIR."""
+    bot_state = application.bot_data.get(STATE)
+    if isinstance(bot_state, BotState) and bot_state.shared is not None:
+        return RedisUpdates(bot_state.shared)
+    folder = SharedUpdates(settings.index_dir / UPDATES_FOLDER)
+    folder.prune()
+    return folder
+
+
 async def _serve_http(server: uvicorn.Server) -> int:
     try:
         await server.serve()
@@ -173,8 +184,7 @@ async def _serve(
     pressure: Pressure,
     uvicorn_options: dict[str, Any],
 ) -> int:
-    seen = SharedUpdates(settings.index_dir / UPDATES_FOLDER)
-    seen.prune()
+    seen = updates_taken(application, settings)
     app = create_app(
         settings, application, body_seconds=BODY_SECONDS if body_seconds is None else body_seconds, seen=seen
     )

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "article-bot"
 TIMEOUT_SECONDS = 1.0  # a reply waits this long at most for a Redis that has stopped answering
 RETRY_SECONDS = 5.0  # while Redis is down, how often one request tries it again
+MAX_CONNECTIONS = 32  # per process; a command takes well under a millisecond
+POOL_WAIT_SECONDS = 5.0  # how long a command may queue for one of them
 # What a Redis call raises when Redis is down, slow, refuses us or is not Redis at all.
 FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
@@ -55,10 +57,18 @@ class RedisLink:
         retry_seconds: float = RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        # One immediate retry: a pooled connection to a Redis that restarted fails once, then reconnects.
-        self.client: Redis = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1)
+        # A bounded pool that makes a burst of updates queue for a connection (the default pool
+        # refuses the 101st at once); one immediate retry, as a pooled connection to a Redis that
+        # restarted fails once, then reconnects.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
         )
+        self.client: Redis = Redis.from_pool(pool)
         self.where = where(url)
         self.prefix = f"{KEY_PREFIX}:{bot_id}"
         self.retry_seconds = retry_seconds

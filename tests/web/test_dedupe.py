@@ -67,6 +67,10 @@ async def test_workers_sharing_redis_take_each_id_once(redis_server: RedisServer
         assert await second.take(11) and not await first.take(11)
         assert await third.take(10)  # another bot's update 10 is another update
         assert 3590 < await a.client.ttl("article-bot:111:update:10") <= 3600
+        # A burst of 500 at once queues for the pool's connections instead of failing open.
+        taken = await asyncio.gather(*(first.take(n) for n in range(1000, 1500)))
+        again = await asyncio.gather(*(second.take(n) for n in range(1000, 1500)))
+        assert all(taken) and not any(again) and not a.down and not b.down
     finally:
         for link in (a, b, other_bot):
             await link.aclose()

@@ -19,8 +19,9 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) -m bot
 
-# The webhook's end-to-end test puts nginx with TLS in front of the bot: install nginx and
-# openssl when missing (as root with apt-get); otherwise that one test is skipped.
+# The webhook's end-to-end test puts nginx with TLS in front of the bot, and the REDIS_URL tests
+# start redis-server on loopback: install nginx, openssl and redis-server when missing (as root
+# with apt-get); otherwise those tests are skipped with the reason.
 test-tools:
 	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -29,6 +30,15 @@ test-tools:
 	      || echo "could not install nginx: the webhook's TLS test will be skipped"; \
 	  else \
 	    echo "nginx not found: the webhook's TLS test will be skipped (install the nginx package)"; \
+	  fi; \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing redis-server for the REDIS_URL tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } \
+	      || echo "could not install redis-server: the Redis tests will be skipped"; \
+	  else \
+	    echo "redis-server not found: the Redis tests will be skipped (install the redis-server package)"; \
 	  fi; \
 	fi
 

@@ -1,7 +1,7 @@
 """The bot end to end: an update in, ``sendMessage`` out, through the real webhook server.
 
 ``python -m bot serve`` runs as a webhook server (a separate process, as in production)
-against ``tests.support.botapi.BotApiStub``, a Bot API stand-in on loopback in this process.
+against ``bench.botapi.BotApiStub``, a Bot API stand-in on loopback in this process.
 Updates are POSTed to the webhook with the secret header; the time to an answer is from just
 before the POST to the moment the stub receives the ``sendMessage`` for that chat.
 
@@ -144,7 +144,7 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
 
 
 def run(*, quick: bool = False) -> Section:
-    from tests.support.botapi import BotApiStub
+    from bench.botapi import BotApiStub
 
     section = Section("bot")
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp, BotApiStub() as api:

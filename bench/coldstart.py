@@ -65,7 +65,7 @@ def cli(runs: int) -> Section:
 
 def server(runs: int) -> Section:
     """``python -m bot serve`` as a webhook against a stub Bot API: time to /readyz 200, idle RSS."""
-    from tests.support.botapi import BotApiStub
+    from bench.botapi import BotApiStub
 
     section = Section("coldstart-server")
     readies, idle = [], []

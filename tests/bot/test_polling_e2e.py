@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
+from bench.botapi import TOKEN, BotApiStub, Fault
 from bot.chat.telegram import build_application
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, MakeSettings
 from tests.conftest import ARTICLE_TITLE, PROJECT
-from tests.support.botapi import TOKEN, BotApiStub, Fault
 from tests.support.updates import ADMIN_ID, callback_update, document_update, text_update
 
 Polling = Callable[..., Awaitable[BotApiStub]]

@@ -17,7 +17,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from tests.support.botapi import api_result
+from bench.botapi import api_result
 
 
 @dataclass

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from telegram.ext import Application
 
+from bench.botapi import TOKEN, BotApiStub
+from bench.processes import free_port
 from bot.chat.telegram import build_application
 from bot.core.settings import Settings
 from bot.web.connections import HEAD_SECONDS
 from bot.web.server import serve
 from index import Engine
-from tests.support.botapi import TOKEN, BotApiStub, _free_port
 
 SECRET = "test-Secret_0123456789"
 WEBHOOK_PATH = "/tg/6f1c9a0e2b"
@@ -32,7 +33,7 @@ def web_settings(api: BotApiStub, **overrides: Any) -> Settings:
         "webhook_url": f"https://bot.example.test{WEBHOOK_PATH}",
         "webhook_secret": SECRET,
         "webhook_listen": "127.0.0.1",
-        "webhook_port": _free_port(),
+        "webhook_port": free_port(),
         "admin_user_ids": "42",
         "throttle_questions": 1000,
         "index_refresh_seconds": 0.5,

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.botapi import BotApiStub
 from index import Engine
-from tests.support.botapi import BotApiStub
 from tests.web.conftest import WEBHOOK_PATH, StartServer
 from tests.web.test_bad_input import assert_still_serving
 from tests.web.workers import start_worker, wait_ready

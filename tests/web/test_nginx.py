@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.processes import free_port
 from bot.web.app import SECRET_HEADER
 from index import Engine
-from tests.support.botapi import _free_port
 from tests.support.nginx import NGINX, OPENSSL, Nginx, client_tls_context, self_signed_certificate
 from tests.support.updates import message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer
@@ -54,7 +54,7 @@ def loopback_site(cert: Path, key: Path, port: int, app_port: int, second_port: 
 def tls(tmp_path: Path) -> Iterator[tuple[Path, Path, int]]:
     """A self-signed certificate for 127.0.0.1 and a free port for nginx."""
     cert, key = self_signed_certificate(tmp_path)
-    yield cert, key, _free_port()
+    yield cert, key, free_port()
 
 
 async def test_updates_through_nginx_with_tls_are_answered(
@@ -106,7 +106,7 @@ async def test_nginx_passes_updates_on_when_a_worker_is_down(
 ) -> None:
     cert, key, port = tls
     server = await start_server(article_engine, webhook_url=f"https://127.0.0.1:{port}{WEBHOOK_PATH}")
-    down = _free_port()  # a second worker that is not running: connections are refused
+    down = free_port()  # a second worker that is not running: connections are refused
     site = loopback_site(cert, key, port, server.settings.webhook_port, second_port=down)
     assert f"server 127.0.0.1:{down};" in site
     (tmp_path / "nginx").mkdir()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.botapi import TOKEN, BotApiStub
 from index import Engine
-from tests.support.botapi import TOKEN, BotApiStub
 from tests.web.conftest import SECRET
 from tests.web.workers import start_worker, wait_ready
 

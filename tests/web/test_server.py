@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
+from bench.botapi import BotApiStub, Fault
 from bot.web.app import SECRET_HEADER
 from index import Engine
 from index.store import IndexStore
 from tests.conftest import ARTICLE
-from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer, make_application, wait_ready, web_settings
 

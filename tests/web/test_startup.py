@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.botapi import TOKEN
 from bot.web.app import create_app, problems
 from index import Engine
-from tests.support.botapi import TOKEN
 from tests.web.conftest import StartServer, web_settings
 
 

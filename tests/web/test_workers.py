@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.botapi import TOKEN, BotApiStub, Call, Fault
 from bot.core.feedback import Feedback
 from index import Engine, EngineConfig
 from index.encoders import Encoder
 from tests.conftest import ARTICLE
-from tests.support.botapi import TOKEN, BotApiStub, Call, Fault
 from tests.support.updates import callback_update, message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH
 from tests.web.workers import Worker, post_all, start_worker, wait_ready

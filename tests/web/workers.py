@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.botapi import TOKEN, BotApiStub, _free_port
+from bench.botapi import TOKEN, BotApiStub
+from bench.processes import free_port
 from tests.web.conftest import SECRET, WEBHOOK_PATH
 
 # Settings a developer's environment could hold; the workers get only what the test gives them.
@@ -60,7 +61,7 @@ def start_worker(
 ) -> Worker:
     """Start a worker serving the webhook with the stub as its Bot API (not waiting for it);
     ``preexec`` runs in the child before it starts (to lower a limit, say)."""
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
     environment.update(
         TELEGRAM_BOT_TOKEN=TOKEN,

@@ -1,9 +1,10 @@
-"""A small stand-in for the Telegram Bot API on loopback, for tests over real HTTP.
+"""A small stand-in for the Telegram Bot API on loopback, for tests and benchmarks over real HTTP.
 
 The bot under test is pointed at it with ``TELEGRAM_API_BASE_URL=<stub.base_url>``. The stub
 answers the methods the bot uses, records every call, hands out queued updates through
 ``getUpdates``, serves uploaded files, and can be told to fail (HTTP 500, 429 with
 ``retry_after``, or a delay; for every chat or one) to test how the bot copes with a failing Telegram.
+It lives in ``bench`` so that the benchmarks need nothing from ``tests``; the tests import it from here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bench.processes import free_port
 
 TOKEN = "123456:TEST-token_for-the-stub"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Article bot", "username": "article_test_bot"}
@@ -74,12 +76,6 @@ def api_result(method: str, params: dict[str, Any], files: dict[str, bytes], mes
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _decode(value: str) -> Any:
     try:
         return json.loads(value)
@@ -92,7 +88,7 @@ class BotApiStub:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
-        self.port = _free_port()
+        self.port = free_port()
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
         self.faults: list[Fault] = []

@@ -1,15 +1,19 @@
 """Two ``python -m bot serve`` workers sharing one index: load, /reindex under load, switching, SIGTERM.
 
-The workers are real processes (each loads the model once for the whole module) talking to the
-Bot API stub; the figures are printed. The tests fail on a lost, duplicated, failed or empty
-answer, or a worker still serving the old index after a few seconds, never on a time.
-Replies leave through python-telegram-bot's rate limiter (about 30 messages a second per
-worker, Telegram's own limit), which bounds the throughput.
+The workers are real processes (each loads the model once per store) talking to the Bot API
+stub; the figures are printed. Every test runs twice: with the update ids in INDEX_DIR's
+folder (one host), and with REDIS_URL set to a real redis-server on loopback (several hosts),
+which also holds the throttle and the reply budget, and is stopped once mid-run. The tests fail
+on a lost, duplicated, failed or empty answer, or a worker still serving the old index after a
+few seconds, never on a time. Replies leave through the rate limiter (about 30 messages a
+second, Telegram's own limit: per worker with the folder, for both together with Redis), which
+bounds the throughput.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import shutil
 import time
@@ -23,9 +27,11 @@ import pytest
 
 from bench.botapi import TOKEN, BotApiStub, Call, Fault
 from bot.core.feedback import Feedback
+from bot.core.shared import RETRY_SECONDS
 from index import Engine, EngineConfig
 from index.encoders import Encoder
 from tests.conftest import ARTICLE
+from tests.support.redis_server import RedisServer, running_redis
 from tests.support.updates import callback_update, message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH
 from tests.web.workers import Worker, post_all, start_worker, wait_ready
@@ -47,6 +53,7 @@ NEW_DOCUMENT = (
 )
 NEW_QUESTION = "Hoe lang is de Zalmbrug in Zwolle?"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+BUDGET = 30  # Telegram's messages a second per bot, which workers sharing Redis keep together
 
 
 @dataclass
@@ -58,15 +65,40 @@ class Shared:
     index: Path
 
 
+@dataclass
+class Store:
+    """Where the workers keep update ids (and, with Redis, the throttle and the reply budget)."""
+
+    redis: RedisServer | None = None
+
+    @property
+    def name(self) -> str:
+        return "redis" if self.redis else "folder"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"REDIS_URL": self.redis.url} if self.redis else {}
+
+
+@pytest.fixture(scope="module", params=["folder", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The folder in INDEX_DIR, or a redis-server on loopback (skipped with the reason when not installed)."""
+    if request.param == "redis":
+        for server in running_redis(tmp_path_factory):
+            yield Store(server)
+    else:
+        yield Store()
+
+
 @pytest.fixture(scope="module")
-def api() -> Iterator[BotApiStub]:
+def api(store: Store) -> Iterator[BotApiStub]:
     with BotApiStub() as stub:
         yield stub
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Shared:
-    """A corpus with the article and its index, built once so the workers only load it."""
+def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, store: Store) -> Shared:
+    """A corpus with the article and its index, built once per store so the workers only load it."""
     root = tmp_path_factory.mktemp("workers")
     corpus, index = root / "corpus", root / "index"
     corpus.mkdir()
@@ -76,9 +108,12 @@ def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Shared
 
 
 @pytest.fixture(scope="module")
-def workers(api: BotApiStub, shared: Shared) -> Iterator[list[Worker]]:
+def workers(api: BotApiStub, shared: Shared, store: Store) -> Iterator[list[Worker]]:
     """Two workers on one INDEX_DIR, as behind a load balancer; stopped with SIGTERM at the end."""
-    started = [start_worker(name, api, shared.corpus, shared.index, shared.root) for name in ("worker-a", "worker-b")]
+    started = [
+        start_worker(name, api, shared.corpus, shared.index, shared.root, **store.env)
+        for name in ("worker-a", "worker-b")
+    ]
     try:
         for worker in started:
             wait_ready(worker)
@@ -88,6 +123,8 @@ def workers(api: BotApiStub, shared: Shared) -> Iterator[list[Worker]]:
         for worker in started:
             assert TOKEN not in worker.output(), f"the bot token appears in {worker.name}'s log"
             assert SECRET not in worker.output(), f"the webhook secret appears in {worker.name}'s log"
+            if store.redis is not None and store.redis.password:
+                assert store.redis.password not in worker.output(), f"the Redis password is in {worker.name}'s log"
         assert statuses == [0] * len(started), f"exit statuses after SIGTERM: {statuses}"
 
 
@@ -161,11 +198,14 @@ async def load(
     expected: dict[str, str],
     during: Callable[[], Awaitable[None]] | None = None,
     redeliver: bool = False,
+    shared_budget: bool = False,
 ) -> str:
     """POST CHATS x PER_CHAT questions at once (spread over ``targets``), check every reply; the figures.
 
     ``redeliver``: then POST every update again, each to the next worker, as Telegram does when it
-    missed a 200 (a copy must not be answered or recorded twice).
+    missed a 200 (a copy must not be answered or recorded twice). ``shared_budget``: the workers
+    together keep to one bot's budget (a burst of BUDGET, then BUDGET a second).
+    Expects the answers of the article alone: runs before a test adds a document.
     """
     chats = range(first_chat, first_chat + CHATS)
     plan = [(first_chat + n % CHATS, QUESTIONS[n // CHATS]) for n in range(CHATS * PER_CHAT)]
@@ -207,19 +247,28 @@ async def load(
     missing = set(sent_at) - set(count)
     assert not missing, f"{len(missing)} of {len(sent_at)} questions were not answered"
     reply_seconds = [c.at - sent_at[(int(c.params["chat_id"]), to_question[str(c.params["text"])])] for c in got]
+    busiest = most_in([c.at for c in got], 10.0)
+    if shared_budget:  # a burst and 10 s at BUDGET a second (330), with room for jitter; two budgets send all 500
+        assert busiest <= 1.25 * (BUDGET + 10 * BUDGET), f"{busiest} replies in 10 s: more than one bot's budget"
     return (
         f"{len(sent_at)} updates from {CHATS} chats to {len(targets)} worker(s): all answered once in {seconds:.1f}s "
         f"= {len(sent_at) / seconds:.0f} replies/s; webhook 200 p50 {pct(accept, 0.5):.0f} ms, "
         f"p99 {pct(accept, 0.99):.0f} ms; time to reply p50 {pct(reply_seconds, 0.5):.0f} ms, "
-        f"p99 {pct(reply_seconds, 0.99):.0f} ms"
+        f"p99 {pct(reply_seconds, 0.99):.0f} ms; at most {busiest} replies in 10 s"
     )
 
 
+def most_in(times: list[float], seconds: float) -> int:
+    """The most of ``times`` in any window of ``seconds``."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + seconds) - n for n, t in enumerate(ordered)), default=0)
+
+
 async def test_500_updates_from_100_chats(
-    workers: list[Worker], api: BotApiStub, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     figures = await load(api, workers[:1], first_update=10_000, first_chat=1000, expected=expected)
-    report(capsys, "webhook load, one worker: " + figures)
+    report(capsys, f"webhook load, one worker, {store.name}: " + figures)
 
 
 async def vote_on(api: BotApiStub, workers: list[Worker], answers: list[Call], label: str, first_update: int) -> None:
@@ -243,12 +292,19 @@ async def vote_on(api: BotApiStub, workers: list[Worker], answers: list[Call], l
 
 
 async def test_500_questions_with_votes_leave_500_rows_and_the_votes_under_redelivery(
-    workers: list[Worker], api: BotApiStub, shared: Shared, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+    workers: list[Worker],
+    api: BotApiStub,
+    shared: Shared,
+    store: Store,
+    expected: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     feedback = Feedback(shared.index / "feedback.sqlite3")  # where the workers keep it by default
     before = {table: feedback.count(table) for table in ("questions", "votes")}
     chats = range(6000, 6000 + CHATS)
-    figures = await load(api, workers, first_update=60_000, first_chat=chats[0], expected=expected, redeliver=True)
+    figures = await load(
+        api, workers, 60_000, chats[0], expected, redeliver=True, shared_budget=store.redis is not None
+    )
     answers = replies(api, chats)
     await vote_on(api, workers, answers, "👍", first_update=70_000)
     changed = [a for a in answers if int(a.params["chat_id"]) % 4 == 0]  # a quarter of the readers change their mind
@@ -260,11 +316,19 @@ async def test_500_questions_with_votes_leave_500_rows_and_the_votes_under_redel
     votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", time.time() - 600))
     assert votes == {1: CHATS * PER_CHAT - len(changed), -1: len(changed)}
     assert not api.calls_to("answerCallbackQuery")[-1].params.get("show_alert")
-    report(capsys, "feedback: 500 questions, 500 votes and 125 changed votes, each delivered twice: " + figures)
+    report(
+        capsys,
+        f"feedback, {store.name}: 500 questions, 500 votes and 125 changed votes, each delivered twice: {figures}",
+    )
 
 
 async def test_500_updates_while_an_admin_reindexes(
-    workers: list[Worker], api: BotApiStub, shared: Shared, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+    workers: list[Worker],
+    api: BotApiStub,
+    shared: Shared,
+    store: Store,
+    expected: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = (shared.index / "CURRENT").read_text().strip()
     edits = len(api.calls_to("editMessageText"))
@@ -273,11 +337,39 @@ async def test_500_updates_while_an_admin_reindexes(
         async with httpx.AsyncClient(timeout=30) as client:
             await ask(client, workers[0], 30_000, ADMIN, "/reindex")
 
-    figures = await load(api, workers, first_update=20_000, first_chat=2000, expected=expected, during=reindex)
+    figures = await load(api, workers, 20_000, 2000, expected, during=reindex, shared_budget=store.redis is not None)
     (summary, *_) = (await api.async_wait_for("editMessageText", edits + 1, timeout=60))[edits:]
     assert "rebuilt" in str(summary.params["text"]) or "opgebouwd" in str(summary.params["text"])
     assert (shared.index / "CURRENT").read_text().strip() != before
-    report(capsys, "webhook load during /reindex, two workers: " + figures)
+    report(capsys, f"webhook load during /reindex, two workers, {store.name}: " + figures)
+
+
+@pytest.mark.parametrize("store", ["redis"], indirect=True)
+async def test_with_redis_stopped_every_update_is_answered_and_redis_is_used_again_when_back(
+    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fail open: while Redis is down each worker answers with what it knows itself (no update lost;
+    a copy redelivered to the other worker would be answered twice), and warns once."""
+    assert store.redis is not None
+    store.redis.stop()
+    try:
+        figures = await load(api, workers, first_update=90_000, first_chat=9000, expected=expected)
+        for worker in workers:
+            assert worker.output().count("is not answering") == 1, f"{worker.name} did not warn once"
+    finally:
+        store.redis.start()  # empty: the update ids of the last hour are forgotten
+    await asyncio.sleep(RETRY_SECONDS + 0.5)  # the next update on each worker tries Redis again
+    chat = 9500
+    update = message_update(95_000, chat, QUESTIONS[0])
+    async with httpx.AsyncClient(timeout=30) as client:
+        results = [await client.post(w.url + WEBHOOK_PATH, json=update, headers=HEADERS) for w in workers]
+        assert [r.text for r in results] == ["ok\n", "duplicate\n"]
+        await reply_to(api, client, workers[1], 95_001, chat + 1, QUESTIONS[1])  # replies arrive in order
+    await asyncio.sleep(0.5)
+    assert len(replies(api, {chat})) == 1
+    for worker in workers:
+        assert worker.output().count("answers again") == 1, f"{worker.name} did not log Redis coming back"
+    report(capsys, "Redis stopped, two workers on their own budgets: " + figures)
 
 
 async def test_both_workers_answer_from_a_new_index_after_reindex_on_one(

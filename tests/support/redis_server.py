@@ -14,7 +14,7 @@ import pytest
 REDIS_SERVER = shutil.which("redis-server") or (
     "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
 )
-SKIP_REASON = "redis-server not installed; `make test` and .ci/run install it (apt-get, as root)"
+SKIP_REASON = "redis-server not installed; `make test` installs it when run as root with apt-get"
 PASSWORD = "redis-Pass_4f2a9c"  # the workers' logs must never show it
 
 

@@ -4,10 +4,8 @@ from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpu
 from index.encoders import DEFAULT_MODEL, ModelError
 from index.engine import BuildReport, Engine, EngineConfig, ReindexBusy, ReindexCancelled
 from index.questions import (
-    EmptyQuestion,
     QuestionError,
     QuestionProblem,
-    QuestionTooLong,
     check_question,
     normalize_question,
 )
@@ -22,7 +20,6 @@ __all__ = [
     "Corpus",
     "CorpusError",
     "Document",
-    "EmptyQuestion",
     "Engine",
     "EngineConfig",
     "IndexFileError",
@@ -32,7 +29,6 @@ __all__ = [
     "Passage",
     "QuestionError",
     "QuestionProblem",
-    "QuestionTooLong",
     "ReindexBusy",
     "ReindexCancelled",
     "check_question",

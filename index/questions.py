@@ -27,40 +27,29 @@ class QuestionError(ValueError):
         self.limit = limit
 
 
-class EmptyQuestion(QuestionError):
-    """A question with no letter or digit: blank, or only punctuation, emoji or format characters."""
-
-    def __init__(self, length: int, limit: int, message: str = "the question is empty") -> None:
-        super().__init__("empty", length, limit, message)
-
-
-class QuestionTooLong(QuestionError):
-    """A question over the limit; ``length`` and ``limit`` are in characters."""
-
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(
-            "too_long", length, limit, f"the question is too long ({length} characters; the limit is {limit})"
-        )
-
-
 def normalize_question(question: str) -> str:
     """The question as the engine reads it: whitespace runs as one space, none around it."""
     return " ".join(question.split())
 
 
 def check_question(question: str, limit: int) -> str:
-    """``question`` with its whitespace normalised; EmptyQuestion when no letter or digit is left
-    once format and control characters are removed, QuestionTooLong past ``limit`` characters.
+    """``question`` with its whitespace normalised; QuestionError "empty" when no letter or digit
+    is left once format and control characters are removed, "too_long" past ``limit`` characters.
 
     "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
     answered with whatever paragraph lies closest to nothing.
     """
     question = normalize_question(question)
     if not question:
-        raise EmptyQuestion(0, limit)
+        raise QuestionError("empty", 0, limit, "the question is empty")
     visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))
     if not any(ch.isalnum() for ch in visible):
-        raise EmptyQuestion(len(question), limit, "the question is empty: it has no letter or digit")
+        raise QuestionError("empty", len(question), limit, "the question is empty: it has no letter or digit")
     if len(question) > limit:
-        raise QuestionTooLong(len(question), limit)
+        raise QuestionError(
+            "too_long",
+            len(question),
+            limit,
+            f"the question is too long ({len(question)} characters; the limit is {limit})",
+        )
     return question

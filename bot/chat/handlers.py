@@ -14,12 +14,12 @@ from telegram.ext import ContextTypes
 from bot.chat import readers
 from bot.chat.answers import Reply, compose, more_data, parse_more
 from bot.chat.groups import addressed_question
-from bot.chat.replies import escape, help_message
+from bot.chat.replies import escape, help_message, question_problem
 from bot.chat.state import NotReady, engine, lang, state
 from bot.core import metrics
 from bot.core.deeplinks import resolve
 from bot.core.texts import Language, text
-from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question, normalize_question
+from index import QuestionError, check_question, normalize_question
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         return
     try:
         reply = await _compose(context, question, lng)
-    except QuestionError as exc:
+    except QuestionError as exc:  # the engine's own limit, when it is below MAX_QUESTION_CHARS
         metrics.QUESTIONS.labels("rejected").inc()
-        await message.reply_html(text(lng, "bad_question", reason=escape(str(exc))))
+        await message.reply_html(question_problem(exc, lng, bot_state.settings.example_questions))
         return
     metrics.count_question(reply.outcome)
     await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
@@ -171,10 +171,8 @@ def _problem(question: str, limit: int, lng: Language, examples: Sequence[str]) 
     language; else None."""
     try:
         check_question(question, limit)
-    except EmptyQuestion:
-        return text(lng, "ask_empty", example=escape(examples[0] if examples else "..."))
-    except QuestionTooLong as exc:
-        return text(lng, "too_long", length=exc.length, limit=exc.limit)
+    except QuestionError as exc:
+        return question_problem(exc, lng, examples)
     return None
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from bot.core.texts import Language, text
-from index import Document, Passage
+from index import Document, Passage, QuestionError
 from index.documents import split_sentences
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
@@ -138,6 +138,14 @@ def topics(documents: Sequence[Document], lang: Language, shown: int = 20) -> st
     if len(documents) > shown:
         lines.append(text(lang, "and_more", count=len(documents) - shown))
     return "\n".join(lines)
+
+
+def question_problem(error: QuestionError, lang: Language, examples: Sequence[str]) -> str:
+    """Why the engine will not search for a question, in the reader's language: no letter or
+    digit (with an example to copy), or too long (with its length and the limit)."""
+    if error.reason == "empty":
+        return text(lang, "ask_empty", example=escape(examples[0] if examples else "..."))
+    return text(lang, "too_long", length=error.length, limit=error.limit)
 
 
 def not_covered(documents: Sequence[Document], examples: Sequence[str], lang: Language) -> str:

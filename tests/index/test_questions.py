@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index import EmptyQuestion, QuestionError, QuestionTooLong, check_question, normalize_question
+from index import QuestionError, check_question, normalize_question
 
 
 def test_a_question_comes_back_with_its_whitespace_normalised() -> None:
@@ -17,7 +17,6 @@ def test_an_empty_question_says_so_with_its_length_and_the_limit(question: str, 
     with pytest.raises(QuestionError) as caught:
         check_question(question, 50)
     error = caught.value
-    assert isinstance(error, EmptyQuestion)
     assert (error.reason, error.length, error.limit) == ("empty", length, 50)
     assert str(error).startswith("the question is empty")
 
@@ -26,7 +25,6 @@ def test_a_long_question_says_how_long_and_the_limit() -> None:
     with pytest.raises(QuestionError) as caught:
         check_question("a " * 30, 50)
     error = caught.value
-    assert isinstance(error, QuestionTooLong)
     assert (error.reason, error.length, error.limit) == ("too_long", 59, 50)
     assert str(error) == "the question is too long (59 characters; the limit is 50)"
 

@@ -41,10 +41,6 @@ class RecentUpdates:
             self._seen.popitem(last=False)
         return True
 
-    def forget(self, update_id: int) -> None:
-        """Let ``update_id`` be taken again (when it could not be queued after all)."""
-        self._seen.pop(update_id, None)
-
     async def take(self, update_id: int) -> bool:
         """``first_time`` as the webhook awaits it (a store shared by hosts answers over the network)."""
         return self.first_time(update_id)
@@ -93,11 +89,6 @@ class SharedUpdates(RecentUpdates):
         if self._since_prune >= self.prune_every:
             self.prune()
         return True
-
-    def forget(self, update_id: int) -> None:
-        super().forget(update_id)
-        if self._shared:
-            (self.folder / str(update_id)).unlink(missing_ok=True)
 
     def prune(self) -> None:
         """Delete the records older than ``keep_seconds``."""

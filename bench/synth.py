@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 from bench.common import ARTICLE
+from index.background import background_texts
 from index.documents import load_corpus, split_sentences
-from index.encoders import background_texts
 
 PLACES = (
     "Armenië",

@@ -309,13 +309,3 @@ def _in_batches(
             out[start : start + len(batch)] = embed(batch)
             bar.update(len(batch))
     return out
-
-
-def background_texts() -> list[str]:
-    """Generic sentences on everyday topics, in Dutch and English, that no article is about.
-
-    A question is only worth answering from the corpus when it matches the corpus clearly
-    better than it matches this unrelated text (see ``index.search``).
-    """
-    text = resources.files("index").joinpath("resources/background.txt").read_text("utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.background import background_texts
 from index.documents import Corpus, CorpusError, Document, load_corpus
-from index.encoders import DEFAULT_MODEL, Encoder, background_texts, open_encoder
+from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.lexical import LexicalIndex
 from index.questions import check_question
 from index.search import Answer, Outcome, calibrated_bars, rank, titled

@@ -28,8 +28,9 @@ from bench.quality.data import ARTICLE, EVAL_DIR, FILES, HALVES, Question
 from bench.quality.run import RESULTS, load_sets
 from bench.quality.scoring import Result
 from index import Paragraph
+from index.background import background_texts
 from index.documents import parse_document
-from index.encoders import E5_MODEL, USE_MODEL, Encoder, background_texts, open_encoder
+from index.encoders import E5_MODEL, USE_MODEL, Encoder, open_encoder
 from index.lexical import tokenize
 from index.search import titled
 

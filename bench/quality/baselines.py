@@ -8,7 +8,6 @@ engine combines them, not from different ingredients.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import bm25s
 import numpy as np
@@ -16,17 +15,11 @@ import numpy as np
 from bench.quality.data import Question
 from bench.quality.scoring import Result, rank_of_gold
 from index import Paragraph
+from index.encoders import Encoder
 from index.lexical import tokenize
 
 BM25 = "bm25"
 DENSE = "dense"
-
-
-class TextEncoder(Protocol):
-    """The engine's encoder as the dense baseline uses it: unit float32 rows."""
-
-    def queries(self, texts: list[str]) -> np.ndarray: ...
-    def documents(self, texts: list[str]) -> np.ndarray: ...
 
 
 def bm25_scores(paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
@@ -48,7 +41,7 @@ def bm25_matrix(documents: Sequence[list[str]], questions: Sequence[list[str]]) 
 
 
 def dense_scores(
-    encoder: TextEncoder, paragraphs: Sequence[str], questions: Sequence[str], vectors: np.ndarray | None = None
+    encoder: Encoder, paragraphs: Sequence[str], questions: Sequence[str], vectors: np.ndarray | None = None
 ) -> np.ndarray:
     """Cosine of every question (rows) with every whole paragraph, one vector per paragraph
     (``vectors``, when the engine's index holds them already: the same encoder, the same texts)."""
@@ -74,7 +67,7 @@ def ranked_results(
 
 
 def baselines(
-    encoder: TextEncoder,
+    encoder: Encoder,
     paragraphs: Sequence[Paragraph],
     questions: Sequence[Question],
     vectors: np.ndarray | None = None,

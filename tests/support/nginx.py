@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
+
+from tests.support import servers
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 OPENSSL = shutil.which("openssl")
@@ -61,29 +61,17 @@ class Nginx:
         if check.returncode != 0:
             raise RuntimeError(f"nginx rejected the configuration:\n{check.stderr}")
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 15
-        while True:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"nginx exited at start:\n{self.error_log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.__exit__()
-                    raise RuntimeError(f"nginx did not listen on {self.port}:\n{self.error_log()}") from None
-                time.sleep(0.05)
+        try:
+            servers.wait_listening(self._process, self.port, "nginx", self.error_log)
+        except RuntimeError:
+            self._process = None
+            raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._process = None
+        if self._process is not None:
+            servers.stop(self._process)
+            self._process = None
 
 
 def client_tls_context(cert: Path) -> ssl.SSLContext:

@@ -28,42 +28,30 @@ def _boolean(value: Any) -> bool:
     return isinstance(value, bool)
 
 
-# field → (check, required, what it should be)
-Shape = dict[str, tuple[Check, bool, str]]
+Kind = tuple[Check, str]  # the check, and what a value that fails it should be
+INTEGER: Kind = (_integer, "an integer")
+STRING: Kind = (_string, "a string")
+BOOLEAN: Kind = (_boolean, "true or false")
 
-USER: Shape = {
-    "id": (_integer, True, "an integer"),
-    "is_bot": (_boolean, False, "true or false"),
-    "first_name": (_string, False, "a string"),
-    "username": (_string, False, "a string"),
-    "language_code": (_string, False, "a string"),
-}
-CHAT: Shape = {
-    "id": (_integer, True, "an integer"),
-    "type": (_string, True, "a string"),
-    "title": (_string, False, "a string"),
-    "username": (_string, False, "a string"),
-}
-ENTITY: Shape = {
-    "type": (_string, True, "a string"),
-    "offset": (_integer, True, "an integer"),
-    "length": (_integer, True, "an integer"),
-}
-DOCUMENT: Shape = {
-    "file_id": (_string, True, "a string"),
-    "file_unique_id": (_string, True, "a string"),
-    "file_name": (_string, False, "a string"),
-    "file_size": (_integer, False, "an integer"),
-}
+# field → its kind; a name ending in "?" may be missing
+Shape = dict[str, Kind]
+
+USER: Shape = {"id": INTEGER, "is_bot?": BOOLEAN, "first_name?": STRING, "username?": STRING, "language_code?": STRING}
+CHAT: Shape = {"id": INTEGER, "type": STRING, "title?": STRING, "username?": STRING}
+ENTITY: Shape = {"type": STRING, "offset": INTEGER, "length": INTEGER}
+DOCUMENT: Shape = {"file_id": STRING, "file_unique_id": STRING, "file_name?": STRING, "file_size?": INTEGER}
+MESSAGE: Shape = {"message_id": INTEGER, "date": INTEGER, "text?": STRING, "caption?": STRING}
+CALLBACK_QUERY: Shape = {"id": STRING, "data?": STRING}
 MESSAGE_KINDS = ("message", "edited_message", "channel_post", "edited_channel_post")
 
 
 def _fields(value: Any, shape: Shape, where: str) -> str | None:
     if not isinstance(value, dict):
         return f"{where} must be an object"
-    for name, (check, required, expected) in shape.items():
+    for field, (check, expected) in shape.items():
+        name = field.removesuffix("?")
         if name not in value:
-            if required:
+            if name == field:
                 return f"{where}.{name} is missing"
             continue
         if not check(value[name]):
@@ -71,14 +59,18 @@ def _fields(value: Any, shape: Shape, where: str) -> str | None:
     return None
 
 
-def _message(value: Any, where: str, depth: int = 0) -> str | None:
-    shape: Shape = {
-        "message_id": (_integer, True, "an integer"),
-        "date": (_integer, True, "an integer"),
-        "text": (_string, False, "a string"),
-        "caption": (_string, False, "a string"),
-    }
+def _sent(value: Any, shape: Shape, where: str) -> str | None:
+    """``value``'s own fields, then its sender (``from``), which must be there."""
     problem = _fields(value, shape, where)
+    if problem:
+        return problem
+    if "from" not in value:
+        return f"{where}.from is missing"
+    return _fields(value["from"], USER, f"{where}.from")
+
+
+def _message(value: Any, where: str, depth: int = 0) -> str | None:
+    problem = _fields(value, MESSAGE, where)
     if problem:
         return problem
     if "chat" not in value:
@@ -109,13 +101,7 @@ def _entities(value: Any, where: str) -> str | None:
 
 
 def _callback_query(value: Any, where: str) -> str | None:
-    shape: Shape = {"id": (_string, True, "a string"), "data": (_string, False, "a string")}
-    problem = _fields(value, shape, where)
-    if problem:
-        return problem
-    if "from" not in value:
-        return f"{where}.from is missing"
-    problem = _fields(value["from"], USER, f"{where}.from")
+    problem = _sent(value, CALLBACK_QUERY, where)
     if problem is None and "message" in value:
         problem = _message(value["message"], f"{where}.message")
     return problem
@@ -123,13 +109,7 @@ def _callback_query(value: Any, where: str) -> str | None:
 
 def _inline(value: Any, where: str, identifier: str) -> str | None:
     """An inline query (``identifier`` "id") or a chosen inline result ("result_id"): its sender and text."""
-    shape: Shape = {identifier: (_string, True, "a string"), "query": (_string, True, "a string")}
-    problem = _fields(value, shape, where)
-    if problem:
-        return problem
-    if "from" not in value:
-        return f"{where}.from is missing"
-    return _fields(value["from"], USER, f"{where}.from")
+    return _sent(value, {identifier: STRING, "query": STRING}, where)
 
 
 def shape_problem(data: dict[str, Any]) -> str | None:

@@ -60,6 +60,9 @@ BATCH = 64
 USE_CHUNK = 32
 
 
+Check = Callable[[], None]  # called before each batch of a build; raises to stop it
+
+
 class ModelError(Exception):
     """The configured embedding model cannot be loaded."""
 
@@ -75,12 +78,7 @@ class Encoder(Protocol):
         ...
 
     def documents(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = BATCH,
-        progress: bool = False,
-        check: Callable[[], None] | None = None,
+        self, texts: list[str], *, batch_size: int = BATCH, progress: bool = False, check: Check | None = None
     ) -> np.ndarray:
         """Embed passages ``batch_size`` at a time (progress bar on request).
 
@@ -130,12 +128,7 @@ class PromptedEncoder:
         return self._embed(_cut(texts, self._query_prompt), query=True)
 
     def documents(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = BATCH,
-        progress: bool = False,
-        check: Callable[[], None] | None = None,
+        self, texts: list[str], *, batch_size: int = BATCH, progress: bool = False, check: Check | None = None
     ) -> np.ndarray:
         """Embed passages (the document prompt before each), a batch at a time."""
         return _in_batches(self._passages, texts, self.dimension, batch_size, progress, check)
@@ -245,12 +238,7 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def documents(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = BATCH,
-        progress: bool = False,
-        check: Callable[[], None] | None = None,
+        self, texts: list[str], *, batch_size: int = BATCH, progress: bool = False, check: Check | None = None
     ) -> np.ndarray:
         """Embed passages (the document prompt before each). Without ``check``, in one call, which
         batches texts of similar length together; with it, a batch at a time."""

@@ -62,20 +62,11 @@ def test_a_model_that_cannot_load_is_a_one_line_model_error(monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
-def test_answering_needs_no_torch(model: str) -> None:
+@pytest.mark.parametrize("call", ["queries(['hallo'])", "documents(['hallo', 'wereld'])"])
+def test_answering_and_building_need_no_torch(model: str, call: str) -> None:
     code = (
         "import sys; from index.encoders import open_encoder; "
-        f"e = open_encoder({model!r}); e.queries(['hallo']); print('torch' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert result.stdout.strip() == "False"
-
-
-@pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
-def test_an_index_build_needs_no_torch(model: str) -> None:
-    code = (
-        "import sys; from index.encoders import open_encoder; "
-        f"e = open_encoder({model!r}); e.documents(['hallo', 'wereld']); print('torch' in sys.modules)"
+        f"e = open_encoder({model!r}); e.{call}; print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"

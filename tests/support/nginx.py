@@ -60,12 +60,7 @@ class Nginx:
         check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
         if check.returncode != 0:
             raise RuntimeError(f"nginx rejected the configuration:\n{check.stderr}")
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            servers.wait_listening(self._process, self.port, "nginx", self.error_log)
-        except RuntimeError:
-            self._process = None
-            raise
+        self._process = servers.start(command, self.port, "nginx", self.error_log)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -53,12 +53,7 @@ class RedisServer:
         ]  # fmt: skip
         if self.password:
             command += ["--requirepass", self.password]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            servers.wait_listening(self._process, self.port, "redis-server", self.log)
-        except RuntimeError:
-            self._process = None
-            raise
+        self._process = servers.start(command, self.port, "redis-server", self.log)
 
     def stop(self) -> None:
         if self._process is not None:

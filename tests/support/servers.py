@@ -8,16 +8,17 @@ import time
 from collections.abc import Callable
 
 
-def wait_listening(process: subprocess.Popen[bytes], port: int, name: str, log: Callable[[], str]) -> None:
-    """Return once ``process`` accepts connections on 127.0.0.1:``port``; RuntimeError with its
-    log when it exits first or is not listening within 15 s (it is stopped then)."""
+def start(command: list[str], port: int, name: str, log: Callable[[], str]) -> subprocess.Popen[bytes]:
+    """Run ``command`` and return once it accepts connections on 127.0.0.1:``port``; RuntimeError
+    with its log when it exits first or is not listening within 15 s (it is stopped then)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited at start:\n{log()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return process
         except OSError:
             if time.monotonic() > deadline:
                 stop(process)

@@ -24,6 +24,14 @@ def errors_counted() -> float:
     return REGISTRY.get_sample_value("bot_errors_total") or 0.0
 
 
+async def server_failing(start_server: StartServer, engine: Engine, *faults: Fault) -> tuple[RunningServer, float]:
+    """A server whose Bot API will fail as ``faults`` say, and the errors counted before."""
+    server = await start_server(engine)
+    for fault in faults:
+        server.api.fail(fault)
+    return server, errors_counted()
+
+
 async def send_burst(server: RunningServer, first_update: int, chats: range) -> None:
     """One question from each chat; every webhook request is taken at once."""
     responses = await asyncio.gather(
@@ -89,14 +97,13 @@ async def test_429_with_retry_after_is_waited_out_and_retried(
 async def test_server_errors_are_logged_and_the_bot_carries_on(
     start_server: StartServer, article_engine: Engine, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = await start_server(article_engine)
-    errors = errors_counted()
     chats, failing = range(820, 830), range(820, 826)
     # The first message to each failing chat (its answer) fails once, whatever order the burst is
     # served in; a fault budget shared by all chats could also take an apology, and then the test
     # would depend on scheduling (the case of both failing has its own test below).
-    for chat in failing:
-        server.api.fail(Fault("sendMessage", status=status, chat_id=chat))
+    server, errors = await server_failing(
+        start_server, article_engine, *(Fault("sendMessage", status=status, chat_id=chat) for chat in failing)
+    )
     with caplog.at_level(logging.WARNING):
         await send_burst(server, 1, chats)
         await wait_delivered(server, chats)
@@ -117,9 +124,9 @@ async def test_a_chat_whose_apology_fails_too_is_logged_and_answered_later(
     start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Telegram failing twice for one chat: nothing reaches it, which is logged; the bot carries on."""
-    server = await start_server(article_engine)
-    errors = errors_counted()
-    server.api.fail(Fault("sendMessage", status=502, times=2, chat_id=860))
+    server, errors = await server_failing(
+        start_server, article_engine, Fault("sendMessage", status=502, times=2, chat_id=860)
+    )
     with caplog.at_level(logging.WARNING):
         await send_burst(server, 1, range(860, 862))
         await eventually(
@@ -137,10 +144,10 @@ async def test_a_chat_whose_apology_fails_too_is_logged_and_answered_later(
 async def test_a_bot_api_that_times_out_is_logged_and_the_bot_carries_on(
     start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = await start_server(article_engine)
-    errors = errors_counted()
     # Longer than python-telegram-bot's 5 s read timeout.
-    server.api.fail(Fault("sendMessage", status=200, delay=6.5, times=4))
+    server, errors = await server_failing(
+        start_server, article_engine, Fault("sendMessage", status=200, delay=6.5, times=4)
+    )
     chats = range(840, 844)
     with caplog.at_level(logging.WARNING):
         await send_burst(server, 1, chats)

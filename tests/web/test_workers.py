@@ -54,6 +54,7 @@ NEW_DOCUMENT = (
 NEW_QUESTION = "Hoe lang is de Zalmbrug in Zwolle?"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 BUDGET = 30  # Telegram's messages a second per bot, which workers sharing Redis keep together
+Capture = pytest.CaptureFixture[str]
 
 
 @dataclass
@@ -128,7 +129,7 @@ def workers(api: BotApiStub, shared: Shared, store: Store) -> Iterator[list[Work
         assert statuses == [0] * len(started), f"exit statuses after SIGTERM: {statuses}"
 
 
-def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
+def report(capsys: Capture, line: str) -> None:
     """Print a figure whether or not pytest captures output."""
     with capsys.disabled():
         print("\n" + line, flush=True)
@@ -265,7 +266,7 @@ def most_in(times: list[float], seconds: float) -> int:
 
 
 async def test_500_updates_from_100_chats(
-    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: Capture
 ) -> None:
     figures = await load(api, workers[:1], first_update=10_000, first_chat=1000, expected=expected)
     report(capsys, f"webhook load, one worker, {store.name}: " + figures)
@@ -292,12 +293,7 @@ async def vote_on(api: BotApiStub, workers: list[Worker], answers: list[Call], l
 
 
 async def test_500_questions_with_votes_leave_500_rows_and_the_votes_under_redelivery(
-    workers: list[Worker],
-    api: BotApiStub,
-    shared: Shared,
-    store: Store,
-    expected: dict[str, str],
-    capsys: pytest.CaptureFixture[str],
+    workers: list[Worker], api: BotApiStub, shared: Shared, store: Store, expected: dict[str, str], capsys: Capture
 ) -> None:
     feedback = Feedback(shared.index / "feedback.sqlite3")  # where the workers keep it by default
     before = {table: feedback.count(table) for table in ("questions", "votes")}
@@ -323,12 +319,7 @@ async def test_500_questions_with_votes_leave_500_rows_and_the_votes_under_redel
 
 
 async def test_500_updates_while_an_admin_reindexes(
-    workers: list[Worker],
-    api: BotApiStub,
-    shared: Shared,
-    store: Store,
-    expected: dict[str, str],
-    capsys: pytest.CaptureFixture[str],
+    workers: list[Worker], api: BotApiStub, shared: Shared, store: Store, expected: dict[str, str], capsys: Capture
 ) -> None:
     before = (shared.index / "CURRENT").read_text().strip()
     edits = len(api.calls_to("editMessageText"))
@@ -346,7 +337,7 @@ async def test_500_updates_while_an_admin_reindexes(
 
 @pytest.mark.parametrize("store", ["redis"], indirect=True)
 async def test_with_redis_stopped_every_update_is_answered_and_redis_is_used_again_when_back(
-    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: pytest.CaptureFixture[str]
+    workers: list[Worker], api: BotApiStub, store: Store, expected: dict[str, str], capsys: Capture
 ) -> None:
     """Fail open: while Redis is down each worker answers with what it knows itself (no update lost;
     a copy redelivered to the other worker would be answered twice), and warns once."""
@@ -373,7 +364,7 @@ async def test_with_redis_stopped_every_update_is_answered_and_redis_is_used_aga
 
 
 async def test_both_workers_answer_from_a_new_index_after_reindex_on_one(
-    workers: list[Worker], api: BotApiStub, shared: Shared, capsys: pytest.CaptureFixture[str]
+    workers: list[Worker], api: BotApiStub, shared: Shared, capsys: Capture
 ) -> None:
     a, b = workers
     async with httpx.AsyncClient(timeout=30) as client:

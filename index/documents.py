@@ -6,6 +6,7 @@ import bisect
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class Document:
     name: str
     title: str
     date: str | None
-    paragraphs: tuple[Paragraph, ...]
+    paragraphs: Sequence[Paragraph]  # a tuple when read from a file, mapped when loaded from an index
 
 
 @dataclass

@@ -10,22 +10,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from index.background import background_texts
+from index.build import write_build
 from index.documents import Corpus, CorpusError, Document, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
-from index.lexical import LexicalIndex
 from index.questions import check_question
-from index.search import Answer, Outcome, calibrated_bars, rank, titled
-from index.store import (
-    IndexFileError,
-    IndexStore,
-    IndexWriteError,
-    StoredIndex,
-    new_manifest,
-    sentence_rows,
-)
-from index.vectors import make_vector_index
+from index.search import Answer, Outcome, calibrated_bars, rank
+from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
 
 logger = logging.getLogger(__name__)
 
@@ -220,42 +212,6 @@ class Engine:
             logger.error("%s", problem)
         self._refresh_problem = problem
 
-    def build(self, corpus: Corpus, *, progress: bool = False, check: Callable[[], None] | None = None) -> StoredIndex:
-        """Embed and index ``corpus`` in memory; raises CorpusError when it has no text.
-
-        ``check`` is called between batches of texts and may raise to stop the build.
-        """
-        if not corpus.documents:
-            detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
-            raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
-        paragraphs = corpus.paragraphs
-        texts, owner, offset = sentence_rows(paragraphs)
-        vectors = self.encoder.documents(texts, progress=progress, check=check)
-        paragraph_vectors = self.encoder.documents([p.text for p in paragraphs], progress=progress, check=check)
-        titles = {document.name: document.title for document in corpus.documents}
-        titled_texts = [titled(titles[paragraphs[row].source], text) for row, text in zip(owner, texts, strict=True)]
-        titled_vectors = self.encoder.documents(titled_texts, progress=progress, check=check)
-        background = self.encoder.documents(background_texts())
-        manifest = new_manifest(
-            model=self.config.model,
-            dimension=self.encoder.dimension,
-            fingerprint=corpus.fingerprint,
-            documents=corpus.documents,
-            sentences=len(texts),
-        )
-        return StoredIndex(
-            manifest=manifest,
-            documents=corpus.documents,
-            paragraphs=paragraphs,
-            sentence_paragraph=owner,
-            sentence_offset=offset,
-            vectors=make_vector_index(vectors),
-            paragraph_vectors=paragraph_vectors,
-            titled_vectors=titled_vectors,
-            background=background,
-            lexical=LexicalIndex.build(texts),
-        )
-
     def reindex(
         self, *, progress: bool = False, corpus: Corpus | None = None, cancelled: Callable[[], bool] | None = None
     ) -> BuildReport:
@@ -278,9 +234,17 @@ class Engine:
             started = time.perf_counter()
             corpus = corpus or load_corpus(self.config.corpus_dir)
             self.store.check_writable()  # before minutes of embedding, not after
-            index = self.build(corpus, progress=progress, check=check)
-            check()
-            version = self.store.publish(index)
+            if not corpus.documents:
+                detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
+                raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
+
+            def build(folder: Path) -> dict[str, Any]:
+                manifest = self.build(corpus, folder, progress=progress, check=check)
+                check()
+                return manifest
+
+            version = self.store.publish(build)
+            index = self.store.load(version)
             self._serve(index)
             report = BuildReport(
                 version=version,
@@ -294,6 +258,16 @@ class Engine:
             self._build_lock.release()
         logger.info("built index %s in %.1fs", version, report.seconds)
         return report
+
+    def build(
+        self, corpus: Corpus, folder: Path, *, progress: bool = False, check: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """Write the index of ``corpus`` into the new folder ``folder`` (see ``index.build``); its manifest.
+
+        ``check`` is called between batches of texts and may raise to stop the build.
+        """
+        model = self.config.model
+        return write_build(folder, corpus, self.encoder, model=model, progress=progress, check=check)
 
     @property
     def reindexing(self) -> bool:

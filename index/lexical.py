@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -36,10 +37,11 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: Iterable[str], size: int) -> LexicalIndex:
+        """BM25 over ``texts``, ``size`` of them."""
         model = bm25s.BM25()
         model.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(model, len(texts))
+        return cls(model, size)
 
     def _known(self, query: str) -> list[str]:
         vocabulary = self._model.vocab_dict
@@ -69,5 +71,6 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
-        model = bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False)
+        # Mapped: the score matrix's pages are shared by every process serving this index.
+        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, allow_pickle=False)
         return cls(model, size)

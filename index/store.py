@@ -5,12 +5,18 @@ Layout of ``INDEX_DIR``::
     CURRENT                 name of the version being served (replaced atomically)
     v-<time>-<id>/          one complete index
         manifest.json       format, model, dimension, corpus fingerprint, counts, build time
-        passages.json       documents, paragraphs and their sentences (JSON, never pickle)
+        documents.json, text.bin, *_text.npy, paragraph_info.npy, sentence_*.npy
+                            documents, paragraphs and their sentence rows (``index.passages``)
         vectors.faiss       one unit vector per sentence
         paragraphs.npy      one unit vector per whole paragraph, in paragraph order
         titled.npy          one unit vector per sentence read after its document's title
         background.npy      vectors of the unrelated reference text (see ``index.search``)
         lexical/            BM25 over the same sentences
+
+A loaded index maps its files rather than reading them (FAISS with ``IO_FLAG_MMAP``, numpy with
+``mmap_mode="r"``, bm25s with ``mmap=True``, the texts through ``index.passages``): every worker
+serving one version on a host shares its pages, and a process loads a million sentences in
+well under a second.
 
 A build writes a hidden directory, renames it to its version name and only then replaces
 ``CURRENT``: a reader sees the old index or the new one, never half of one, and a build that
@@ -33,7 +39,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,14 +48,16 @@ from typing import Any
 import faiss
 import numpy as np
 
+from index.arrays import mapped
 from index.documents import Document, Paragraph
 from index.lexical import LexicalIndex
-from index.vectors import read_vector_index, write_vector_index
+from index.passages import PASSAGE_FILES, StoredTexts
+from index.vectors import read_vector_index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
-# 5: titled sentence vectors
+FORMAT_VERSION = 6  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+# 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json
 POINTER = "CURRENT"
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long
@@ -57,7 +65,7 @@ STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is
 
 INDEX_FILES = (
     "manifest.json",
-    "passages.json",
+    *PASSAGE_FILES,
     "vectors.faiss",
     "paragraphs.npy",
     "titled.npy",
@@ -76,11 +84,11 @@ class IndexWriteError(IndexFileError):
 
 @dataclass
 class StoredIndex:
-    """Everything a search needs, loaded in memory."""
+    """Everything a search needs, mapped from one version's folder."""
 
     manifest: dict[str, Any]
     documents: list[Document]
-    paragraphs: list[Paragraph]
+    paragraphs: Sequence[Paragraph]
     sentence_paragraph: np.ndarray  # row → index into ``paragraphs``
     sentence_offset: np.ndarray  # row → sentence number within its paragraph
     vectors: faiss.Index
@@ -91,60 +99,15 @@ class StoredIndex:
     version: str = ""
 
 
-def sentence_rows(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The sentences of all paragraphs in index order, with their paragraph and position."""
-    texts: list[str] = []
-    owner: list[int] = []
-    offset: list[int] = []
-    for i, paragraph in enumerate(paragraphs):
-        for j, sentence in enumerate(paragraph.sentences or (paragraph.text,)):
-            texts.append(sentence)
-            owner.append(i)
-            offset.append(j)
-    return texts, np.asarray(owner, dtype=np.int64), np.asarray(offset, dtype=np.int64)
+# Writes every file but the manifest into a new, private folder and returns the manifest.
+Build = Callable[[Path], dict[str, Any]]
 
 
-def _documents_json(documents: list[Document]) -> dict[str, Any]:
-    return {
-        "documents": [
-            {
-                "name": d.name,
-                "title": d.title,
-                "date": d.date,
-                "paragraphs": [
-                    {"number": p.number, "text": p.text, "sentences": list(p.sentences)} for p in d.paragraphs
-                ],
-            }
-            for d in documents
-        ]
-    }
-
-
-def _documents_from_json(data: dict[str, Any]) -> list[Document]:
-    return [
-        Document(
-            name=d["name"],
-            title=d["title"],
-            date=d["date"],
-            paragraphs=tuple(
-                Paragraph(source=d["name"], number=p["number"], text=p["text"], sentences=tuple(p["sentences"]))
-                for p in d["paragraphs"]
-            ),
-        )
-        for d in data["documents"]
-    ]
-
-
-def write_index(folder: Path, index: StoredIndex) -> None:
-    """Write every file of ``index`` into ``folder`` (which must be new and private)."""
-    (folder / "passages.json").write_text(json.dumps(_documents_json(index.documents), ensure_ascii=False), "utf-8")
-    write_vector_index(index.vectors, folder / "vectors.faiss")
-    np.save(folder / "paragraphs.npy", index.paragraph_vectors, allow_pickle=False)
-    np.save(folder / "titled.npy", index.titled_vectors, allow_pickle=False)
-    np.save(folder / "background.npy", index.background, allow_pickle=False)
-    index.lexical.save(folder / "lexical")
+def write_index(folder: Path, build: Build) -> None:
+    """Write an index into ``folder`` (which must be new and private) with ``build``, the manifest last."""
+    manifest = build(folder)
     # The manifest goes last: a directory without one was never finished.
-    (folder / "manifest.json").write_text(json.dumps(index.manifest, indent=2), "utf-8")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
 
 
 def read_index(folder: Path) -> StoredIndex:
@@ -166,13 +129,13 @@ def read_index(folder: Path) -> StoredIndex:
         if not (folder / name).exists():
             raise IndexFileError(f"index file missing: {name} in {folder.name}")
     try:
-        documents = _documents_from_json(json.loads((folder / "passages.json").read_text("utf-8")))
+        texts = StoredTexts(folder)
+        documents, paragraphs = texts.documents, texts.paragraphs
+        owner, offset = texts.sentence_paragraph, texts.sentence_offset
         vectors = read_vector_index(folder / "vectors.faiss")
-        paragraph_vectors = np.load(folder / "paragraphs.npy", allow_pickle=False)
-        titled_vectors = np.load(folder / "titled.npy", allow_pickle=False)
+        paragraph_vectors = mapped(folder / "paragraphs.npy")
+        titled_vectors = mapped(folder / "titled.npy")
         background = np.load(folder / "background.npy", allow_pickle=False)
-        paragraphs = [p for d in documents for p in d.paragraphs]
-        _, owner, offset = sentence_rows(paragraphs)
         lexical = LexicalIndex.load(folder / "lexical", len(owner))
     except IndexFileError:
         raise
@@ -182,7 +145,11 @@ def read_index(folder: Path) -> StoredIndex:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise IndexFileError(f"index in {folder.name} is unreadable ({detail[:200]})") from exc
     expected = (manifest.get("sentences"), manifest.get("dimension"))
-    if (vectors.ntotal, vectors.d) != expected or len(paragraphs) != manifest.get("paragraphs"):
+    if (
+        (vectors.ntotal, vectors.d) != expected
+        or len(paragraphs) != manifest.get("paragraphs")
+        or len(owner) != vectors.ntotal
+    ):
         raise IndexFileError(f"index in {folder.name} does not match its manifest")
     if background.ndim != 2 or background.shape[1] != vectors.d:
         raise IndexFileError(f"background vectors in {folder.name} have the wrong shape")
@@ -253,14 +220,14 @@ class IndexStore:
             raise IndexFileError(f"index version {version} is missing from {self.root}")
         return read_index(folder)
 
-    def publish(self, index: StoredIndex) -> str:
-        """Write ``index`` as a new version and make it current, atomically.
+    def publish(self, build: Build) -> str:
+        """Write a new version with ``build`` and make it current, atomically.
 
         IndexWriteError when ``INDEX_DIR`` cannot take it; whatever was served before stays.
         """
         self.check_writable()
         try:
-            return self._publish(index)
+            return self._publish(build)
         except OSError as exc:
             raise self._write_error(exc) from None
 
@@ -281,7 +248,7 @@ class IndexStore:
         where = f" ({path})" if path else ""
         return IndexWriteError(f"cannot write the index in {self.root}: {exc.strerror or exc}{where}")
 
-    def _publish(self, index: StoredIndex) -> str:
+    def _publish(self, build: Build) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
         # Microseconds in the name keep versions in publish order when sorted by name, which
         # ``prune`` relies on: several builds a second are common for small corpora.
@@ -291,7 +258,7 @@ class IndexStore:
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
             with _owned(staging):
-                write_index(staging, index)
+                write_index(staging, build)
             staging.rename(self.root / version)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -299,7 +266,6 @@ class IndexStore:
         pointer = self.root / f".{POINTER}.{uuid.uuid4().hex}"
         pointer.write_text(version + "\n", "utf-8")
         os.replace(pointer, self.root / POINTER)
-        index.version = version
         self.prune()
         return version
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.arrays import RowFile
+
 APPROXIMATE_FROM = 50_000
 HNSW_NEIGHBOURS = 48
 HNSW_EF_CONSTRUCTION = 100
@@ -31,18 +33,27 @@ IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
 IVF_PROBES = 16
 IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
 IVF_TRAINING_ITERATIONS = 10
+INVERTED_FILES = (b"IwFl",)  # how FAISS's file of an IndexIVFFlat starts
 
 
-def make_vector_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search for small collections; HNSW, then IVF, past their sizes (see above)."""
+Vectors = np.ndarray | RowFile
+ADD_BLOCK = 16_384  # rows added to an index at a time
+
+
+def make_vector_index(vectors: Vectors) -> faiss.Index:
+    """Exact inner-product search for small collections; HNSW, then IVF, past their sizes (see above).
+
+    ``vectors`` may be a file (``RowFile``): it is then read a block at a time, so a build never
+    holds a second copy of the vectors beside the index.
+    """
     if len(vectors) < APPROXIMATE_FROM:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
+        index: faiss.Index = faiss.IndexFlatIP(vectors.shape[1])
+        _add(index, vectors)
         return index
     return approximate_index(vectors)
 
 
-def approximate_index(vectors: np.ndarray) -> faiss.Index:
+def approximate_index(vectors: Vectors) -> faiss.Index:
     """The approximate index the engine uses for ``vectors``, whatever their number."""
     dimension = vectors.shape[1]
     index: faiss.Index
@@ -54,11 +65,19 @@ def approximate_index(vectors: np.ndarray) -> faiss.Index:
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
         index.cp.niter = IVF_TRAINING_ITERATIONS
         sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
-        rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
-        index.train(vectors[np.sort(rows)])
+        rows = np.sort(np.random.default_rng(0).choice(len(vectors), sample, replace=False))
+        index.train(vectors.take(rows) if isinstance(vectors, RowFile) else vectors[rows])
     apply_search_settings(index)
-    index.add(vectors)
+    _add(index, vectors)
     return index
+
+
+def _add(index: faiss.Index, vectors: Vectors) -> None:
+    if isinstance(vectors, RowFile):
+        for _, block in vectors.blocks(ADD_BLOCK):
+            index.add(block)
+    else:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
 
 def apply_search_settings(index: faiss.Index) -> faiss.Index:
@@ -89,5 +108,14 @@ def write_vector_index(index: faiss.Index, path: Path) -> None:
 
 
 def read_vector_index(path: Path) -> faiss.Index:
-    """The index in ``path``, searching with this module's settings (FAISS's own errors when corrupt)."""
-    return apply_search_settings(faiss.read_index(str(path)))
+    """The index in ``path``, mapped rather than read, searching with this module's settings
+    (FAISS's own errors when corrupt).
+
+    Mapped, its vectors are the page cache's pages, which every process serving the file
+    shares: an inverted file's lists with ``IO_FLAG_MMAP``, a flat or HNSW index's vectors
+    with ``IO_FLAG_MMAP_IFC`` (FAISS 1.10 and later).
+    """
+    with open(path, "rb") as f:
+        kind = f.read(4)
+    flags = faiss.IO_FLAG_MMAP if kind in INVERTED_FILES else faiss.IO_FLAG_MMAP_IFC
+    return apply_search_settings(faiss.read_index(str(path), flags))

@@ -65,7 +65,7 @@ def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
     [
         (lambda folder: (folder / "vectors.faiss").write_bytes(b"not a faiss index"), "unreadable"),
         (lambda folder: (folder / "vectors.faiss").unlink(), "missing: vectors.faiss"),
-        (lambda folder: (folder / "passages.json").write_text('{"documents": [', "utf-8"), "unreadable"),
+        (lambda folder: (folder / "documents.json").write_text('{"documents": [', "utf-8"), "unreadable"),
         (lambda folder: (folder / "manifest.json").unlink(), "missing: manifest.json"),
         (lambda folder: (folder / "background.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
         (lambda folder: (folder / "paragraphs.npy").write_bytes(b"\x93NUMPY garbage"), "unreadable"),
@@ -104,7 +104,7 @@ def test_failed_build_keeps_the_old_index_serving(make_engine: Make, monkeypatch
     store = IndexStore(engine.config.index_dir)
 
     def broken_write(folder: Path, index: object) -> None:
-        (folder / "passages.json").write_text("{}", "utf-8")
+        (folder / "documents.json").write_text("{}", "utf-8")
         raise OSError("disk full")
 
     monkeypatch.setattr(store_module, "write_index", broken_write)
@@ -154,7 +154,7 @@ def test_a_build_left_by_a_killed_process_is_removed_by_the_next_build(make_engi
     killed, live, unclaimed = (root / f".building-{name}" for name in ("killed", "live", "unclaimed"))
     for folder in (killed, live, unclaimed):
         folder.mkdir()
-        (folder / "passages.json").write_text("{}", "utf-8")
+        (folder / "documents.json").write_text("{}", "utf-8")
     (killed / store_module.OWNER).touch()  # what a killed build leaves: its .owner, no longer locked
     with open(live / store_module.OWNER, "wb") as owner:  # a build still running elsewhere holds its lock
         fcntl.flock(owner, fcntl.LOCK_EX)

@@ -6,7 +6,7 @@ import bisect
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,32 +179,56 @@ def _skip(skipped: dict[str, str], name: str, why: str) -> None:
     logger.warning("skipping %s: %s", name, why)
 
 
-def load_corpus(folder: Path) -> Corpus:
-    """Read every UTF-8 document in ``folder``; files that cannot be read are skipped and named."""
+def _readable(folder: Path, skipped: dict[str, str], *, log: bool = True) -> Iterator[tuple[str, bytes, str]]:
+    """``(name, bytes, text)`` of every UTF-8 document file in ``folder``; the others go to ``skipped``
+    with the reason (logged when ``log``)."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist")
-    documents: list[Document] = []
-    skipped: dict[str, str] = {}
-    digest = hashlib.sha256()
+
+    def skip(name: str, why: str) -> None:
+        if log:
+            _skip(skipped, name, why)
+        else:
+            skipped[name] = why
+
     for path in corpus_files(folder):
         name = printable_name(path.name)
         if name != path.name:  # it could not be stored in the index, nor named in a reply
-            _skip(skipped, name, "the file name is not UTF-8")
+            skip(name, "the file name is not UTF-8")
             continue
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            _skip(skipped, name, f"cannot be read ({exc.strerror or exc})")
+            skip(name, f"cannot be read ({exc.strerror or exc})")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            _skip(skipped, name, f"not UTF-8 text (byte {exc.start})")
+            skip(name, f"not UTF-8 text (byte {exc.start})")
             continue
-        document = parse_document(path.name, text)
+        yield path.name, raw, text
+
+
+def load_corpus(folder: Path) -> Corpus:
+    """Read every UTF-8 document in ``folder``; files that cannot be read are skipped and named."""
+    documents: list[Document] = []
+    skipped: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for name, raw, text in _readable(folder, skipped):
+        document = parse_document(name, text)
         if not document.paragraphs:
-            skipped[path.name] = "no text"
+            skipped[name] = "no text"
             continue
         documents.append(document)
-        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        digest.update(name.encode() + b"\0" + raw + b"\0")
     return Corpus(documents=documents, skipped=skipped, fingerprint=digest.hexdigest())
+
+
+def corpus_fingerprint(folder: Path) -> str:
+    """The fingerprint ``load_corpus(folder)`` gives, without splitting any text: whether an index
+    is current is known in a fraction of the time (a million sentences: ~0.3 s against ~6 s)."""
+    digest = hashlib.sha256()
+    for name, raw, text in _readable(folder, {}, log=False):
+        if _metadata(text.lstrip("\ufeff"))[2].strip():  # it has paragraphs (see ``split_paragraphs``)
+            digest.update(name.encode() + b"\0" + raw + b"\0")
+    return digest.hexdigest()

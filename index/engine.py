@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.build import write_build
-from index.documents import Corpus, CorpusError, Document, load_corpus
+from index.documents import Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.questions import check_question
 from index.search import Answer, Outcome, calibrated_bars, rank
@@ -118,14 +118,15 @@ class Engine:
     def ready(self) -> bool:
         return self._index is not None
 
-    def stale_reason(self, index: StoredIndex, corpus: Corpus | None = None) -> str | None:
-        """Why ``index`` does not fit this engine's model (and corpus, when given), or None."""
+    def stale_reason(self, index: StoredIndex, fingerprint: str | None = None) -> str | None:
+        """Why ``index`` does not fit this engine's model (and the corpus of ``fingerprint``, when
+        given: see ``corpus_fingerprint``), or None."""
         manifest = index.manifest
         if manifest.get("model") != self.config.model:
             return f"index was built with model {manifest.get('model')!r}, not {self.config.model!r}"
         if manifest.get("dimension") != self.encoder.dimension:
             return f"index has dimension {manifest.get('dimension')}, the model {self.encoder.dimension}"
-        if corpus is not None and manifest.get("corpus_fingerprint") != corpus.fingerprint:
+        if fingerprint is not None and manifest.get("corpus_fingerprint") != fingerprint:
             return "the corpus has changed since the index was built"
         return None
 
@@ -134,15 +135,16 @@ class Engine:
         is missing, unreadable or stale."""
         reason: str | None
         index: StoredIndex | None
-        corpus: Corpus | None = None
         try:
             index = preloaded or self.store.load()
         except IndexFileError as exc:
             index, reason = None, str(exc)
         else:
             try:
-                corpus = load_corpus(self.config.corpus_dir) if build else None
-                reason = self.stale_reason(index, corpus)
+                # The fingerprint alone, without splitting the texts: the corpus is read in full
+                # only when the index must be rebuilt.
+                fingerprint = corpus_fingerprint(self.config.corpus_dir) if build else None
+                reason = self.stale_reason(index, fingerprint)
             except CorpusError as exc:
                 reason = str(exc)
         if reason is None and index is not None:
@@ -152,7 +154,7 @@ class Engine:
             raise IndexFileError(f"{reason}; run `python -m bot reindex`")
         logger.warning("rebuilding the index: %s", reason)
         try:
-            self.reindex(progress=progress, corpus=corpus)
+            self.reindex(progress=progress)
         except (CorpusError, IndexWriteError) as exc:
             if index is None or self.stale_reason(index) is not None:
                 raise

@@ -11,6 +11,7 @@ import pytest
 from index.documents import (
     MAX_PARAGRAPH_CHARS,
     CorpusError,
+    corpus_fingerprint,
     load_corpus,
     parse_document,
     split_paragraphs,
@@ -158,3 +159,21 @@ def test_a_document_without_blank_lines_is_cut_into_bounded_paragraphs() -> None
 def test_paragraphs_within_the_bound_are_kept_whole() -> None:
     text = ARTICLE.read_text("utf-8")
     assert split_paragraphs(text) == [p.strip() for p in re.split(r"\n[ \t]*\n+", text) if p.strip()]
+
+
+def test_the_fingerprint_alone_is_the_one_a_full_read_gives(tmp_path: Path) -> None:
+    """The engine checks an index against the corpus by ``corpus_fingerprint``, without splitting texts."""
+    files = {
+        "a.txt": "date 2023-10\ntitle: Een kop\nEerste alinea. Tweede zin.\n\nNog een alinea.",
+        "leeg.txt": "date 2023-10\ntitle: Alleen een kop\n  \n",
+        "bom.md": "\ufeff# Kop\n\nTekst.",
+        "spaties.txt": " \n\t\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    (tmp_path / "latin1.txt").write_bytes("café".encode("latin-1"))
+    corpus = load_corpus(tmp_path)
+    assert sorted(corpus.skipped) == ["latin1.txt", "leeg.txt", "spaties.txt"]
+    assert corpus_fingerprint(tmp_path) == corpus.fingerprint
+    (tmp_path / "a.txt").write_text("Anders.", "utf-8")
+    assert corpus_fingerprint(tmp_path) == load_corpus(tmp_path).fingerprint != corpus.fingerprint

@@ -11,7 +11,7 @@ Layout of ``INDEX_DIR``::
         paragraphs.npy      one unit vector per whole paragraph, in paragraph order
         titled.npy          one unit vector per sentence read after its document's title
         background.npy      vectors of the unrelated reference text (see ``index.search``)
-        lexical/            BM25 over the same sentences
+        lexical/            BM25 over the same sentences, each word's postings also best first
 
 A loaded index maps its files rather than reading them (FAISS with ``IO_FLAG_MMAP``, numpy with
 ``mmap_mode="r"``, bm25s with ``mmap=True``, the texts through ``index.passages``): every worker
@@ -56,8 +56,9 @@ from index.vectors import read_vector_index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
-# 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json
+FORMAT_VERSION = 7  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+# 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json; 7: BM25 postings
+# best first (lexical/impact.npy)
 POINTER = "CURRENT"
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long

@@ -58,10 +58,18 @@ def _bot(options: Options) -> Section:
     return bot.run(quick=options.quick)
 
 
+def _endtoend(options: Options) -> Section:
+    from bench import endtoend
+
+    return endtoend.run(quick=options.quick, full=options.full)
+
+
 def _scale(options: Options) -> Section:
     from bench import scale
+    from bench.common import scale_model
+    from index.encoders import open_encoder
 
-    return scale.run(options.encoder, quick=options.quick)
+    return scale.run(open_encoder(scale_model()), quick=options.quick)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ BENCHMARKS = {
     "build": Benchmark("index build throughput and peak memory on synthetic corpora", _build),
     "coldstart": Benchmark("process start to the first answer (CLI) and to /readyz (server)", _coldstart),
     "bot": Benchmark("webhook update in to sendMessage out, latency and throughput", _bot),
+    "endtoend": Benchmark("engine.ask, cold start and two workers' memory, 10k to 1M sentences", _endtoend),
     "scale": Benchmark("exact against approximate FAISS search, 10k to 1M vectors", _scale),
 }
 
@@ -91,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="a tiny version of each benchmark (a smoke test)")
-    parser.add_argument("--full", action="store_true", help="also build the 100k-paragraph index (~15 min more)")
+    parser.add_argument(
+        "--full", action="store_true", help="also the 100k-paragraph build and 1M sentences end to end (~20 min more)"
+    )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), help="run only these")
     parser.add_argument("--out", default=str(RESULTS), help="where results.md, results.json and plots go")
     args = parser.parse_args(argv)

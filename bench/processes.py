@@ -50,6 +50,26 @@ def memory(pid: int | None = None) -> Memory:
     return Memory(kb["VmRSS"] / 1024, kb["VmHWM"] / 1024)
 
 
+def pss(pid: int) -> dict[str, float]:
+    """Process ``pid``'s proportional set size and its parts, in MB, from ``/proc/PID/smaps_rollup``.
+
+    PSS divides each shared page among the processes mapping it, so the PSS of several workers
+    adds up to the memory they take together. ``anon_mb`` is the process's own heap (Python
+    objects, a model's weights read into memory); ``file_mb`` its share of mapped files.
+    """
+    kb: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            kb[key] = int(value.split()[0])
+    return {
+        "pss_mb": kb["Pss"] / 1024,
+        "anon_mb": kb.get("Pss_Anon", 0) / 1024,
+        "file_mb": kb.get("Pss_File", 0) / 1024,
+        "rss_mb": kb["Rss"] / 1024,
+    }
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

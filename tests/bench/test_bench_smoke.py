@@ -49,3 +49,15 @@ def test_quick_engine_benchmarks_write_table_json_and_plots(encoder: Encoder, tm
     assert {row["section"] for row in data["rows"]} == {"Answer latency", "Index build", "Search at scale"}
     for plot in ("latency_vs_corpus.png", "answer_latency.png", "build.png"):
         assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")
+
+
+def test_quick_end_to_end_benchmark_asks_starts_and_weighs_workers() -> None:
+    from bench import endtoend
+
+    section = endtoend.run(quick=True)
+    _check(section)
+    names = [row.name for row in section.rows]
+    assert any(name.endswith(f"ask ({endtoend.scale_model()})") for name in names)
+    assert any("CLI process start" in name for name in names)
+    together = section.rows[-1]
+    assert together.baseline == "one worker" and together.ratio is not None and together.ratio > 1

@@ -226,7 +226,7 @@ def run(*, quick: bool = False, full: bool = False) -> Section:
                     bm25_p50,
                     bm25_p99,
                     samples=n,
-                    note="bm25s retrieve over mapped scores",
+                    note="LexicalIndex.top: each word's best postings, over mapped files",
                 ),
             ]
             if size == sizes[-1]:

@@ -23,7 +23,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.core.shared import FAILURES, RedisLink
+from bot.core.shared import RedisDown, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +106,8 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         await self.local.shutdown()
 
     async def _wait_for(self, budget: Budget, *key: object) -> None:
-        waiting = int(
-            await self._reserve(
-                keys=[self.link.key("replies", *key), self.link.key("replies", "pause")],
-                args=[budget.interval_us, budget.burst_us],
-            )
-        )
+        keys = [self.link.key("replies", *key), self.link.key("replies", "pause")]
+        waiting = int(await self.link.run(lambda: self._reserve(keys=keys, args=[budget.interval_us, budget.burst_us])))
         if waiting > 0:
             await asyncio.sleep(waiting / 1_000_000)
 
@@ -124,11 +120,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         logger.info("Telegram asks to wait %.1f s; all workers pause their replies", seconds)
         self._resume.clear()
         try:
-            if self.link.usable():
-                try:
-                    await self.link.client.set(self.link.key("replies", "pause"), 1, px=round(seconds * 1000))
-                except FAILURES as error:
-                    self.link.lost(error)
+            with contextlib.suppress(RedisDown):
+                pause = self.link.key("replies", "pause")
+                await self.link.run(lambda: self.link.client.set(pause, 1, px=round(seconds * 1000)))
             await asyncio.sleep(seconds)
         finally:
             self._resume.set()
@@ -144,7 +138,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
     ) -> Result:
         """Wait for a slot in the group's and the bot's budget, send; retry after a 429."""
         chat_id = data.get("chat_id")
-        if chat_id is None or data.get("allow_paid_broadcast") or not self.link.usable():
+        if chat_id is None or data.get("allow_paid_broadcast"):
             return await self.local.process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         max_retries = rate_limit_args or self.max_retries
         group = group_of(chat_id)
@@ -154,10 +148,8 @@ class SharedRateLimiter(BaseRateLimiter[int]):
                     await self._wait_for(self.group, "group", group)
                 if self.overall is not None:
                     await self._wait_for(self.overall)
-            except FAILURES as exc:
-                self.link.lost(exc)
+            except RedisDown:
                 return await self.local.process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            self.link.back()
             await self._resume.wait()
             try:
                 return await callback(*args, **kwargs)

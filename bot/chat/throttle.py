@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
-from bot.core.shared import FAILURES, RedisLink
+from bot.core.shared import RedisDown, RedisLink
 
 # KEYS[1]: the user's window, a sorted set of question times (ms, Redis's clock, the same for every
 # host). ARGV: the limit, the window in ms, a unique member. Returns 0 (counted) or the ms to wait.
@@ -76,14 +76,13 @@ class RedisThrottle(Throttle):
         self._window = link.client.register_script(_WINDOW)
 
     async def check(self, key: int) -> int:
-        if not self.link.usable():
-            return self.wait(key)
+        window = [self.link.key("throttle", key)]
         try:
-            waiting = await self._window(
-                keys=[self.link.key("throttle", key)], args=[self.limit, round(self.seconds * 1000), uuid.uuid4().hex]
+            waiting = int(
+                await self.link.run(
+                    lambda: self._window(keys=window, args=[self.limit, round(self.seconds * 1000), uuid.uuid4().hex])
+                )
             )
-        except FAILURES as exc:
-            self.link.lost(exc)
+        except RedisDown:
             return self.wait(key)
-        self.link.back()
-        return max(1, math.ceil(int(waiting) / 1000)) if int(waiting) > 0 else 0
+        return max(1, math.ceil(waiting / 1000)) if waiting > 0 else 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -31,6 +32,12 @@ POOL_WAIT_SECONDS = 5.0  # how long a command may queue for one of them
 # What a Redis call raises when Redis is down, slow, refuses us or is not Redis at all.
 FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
+T = TypeVar("T")
+
+
+class RedisDown(Exception):
+    """Redis is not tried now (an outage, between retries) or has just failed: fall back."""
+
 
 def where(url: str) -> str:
     """``url`` without user or password, for log lines."""
@@ -44,8 +51,8 @@ def where(url: str) -> str:
 class RedisLink:
     """A Redis client for ``url`` with keys under ``article-bot:<bot id>:``, and whether Redis answers.
 
-    Callers ask ``usable()`` first; after a Redis error they call ``lost(exc)``, after a success
-    ``back()``. Not thread-safe: used from the event loop only.
+    Callers send their commands through ``run``, which raises ``RedisDown`` when they should fall
+    back to what this process knows. Not thread-safe: used from the event loop only.
     """
 
     def __init__(
@@ -118,6 +125,18 @@ class RedisLink:
         if self._down_since is not None:
             logger.warning("Redis at %s answers again after %.0f s", self.where, self._clock() - self._down_since)
             self._down_since = None
+
+    async def run(self, command: Callable[[], Awaitable[T]]) -> T:
+        """What ``command`` returns; RedisDown when Redis is not to be tried now or fails (noted)."""
+        if not self.usable():
+            raise RedisDown
+        try:
+            result = await command()
+        except FAILURES as exc:
+            self.lost(exc)
+            raise RedisDown from exc
+        self.back()
+        return result
 
     async def ping(self) -> bool:
         """Whether Redis answers now (and note it)."""

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from bot.core.shared import FAILURES, RedisLink
+from bot.core.shared import RedisDown, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +123,9 @@ class RedisUpdates(RecentUpdates):
         worker is answered from memory without asking Redis."""
         if not self.first_time(update_id):
             return False
-        if not self.link.usable():
-            return True
+        key = self.link.key("update", update_id)
         try:
-            won = await self.link.client.set(self.link.key("update", update_id), 1, nx=True, ex=self.keep_seconds)
-        except FAILURES as exc:
-            self.link.lost(exc)
+            won = await self.link.run(lambda: self.link.client.set(key, 1, nx=True, ex=self.keep_seconds))
+        except RedisDown:
             return True
-        self.link.back()
         return bool(won)

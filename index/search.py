@@ -29,6 +29,7 @@ import faiss
 import numpy as np
 
 from index.encoders import E5_MODEL, USE_MODEL
+from index.passages import rows_of
 from index.store import StoredIndex
 
 # (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets
@@ -198,7 +199,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
         paragraph = index.paragraphs[int(paragraphs[position])]
         mine = np.flatnonzero(owner == position)
         best_row = member_rows[mine[np.argmax(sentence_score[mine])]]
-        sentences = paragraph.sentences or (paragraph.text,)
+        sentences = rows_of(paragraph)
         passages.append(
             Passage(
                 text=paragraph.text,

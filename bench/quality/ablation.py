@@ -32,6 +32,7 @@ from index.background import background_texts
 from index.documents import parse_document
 from index.encoders import E5_MODEL, USE_MODEL, Encoder, open_encoder
 from index.lexical import tokenize
+from index.passages import rows_of
 from index.search import titled
 
 Features = dict[str, np.ndarray]  # name → (questions, paragraphs)
@@ -61,7 +62,7 @@ def features(
 ) -> Features:
     """Every piece of evidence the variants combine, for each question and paragraph
     (``titles``: each source's document title)."""
-    sentences = [(i, s) for i, p in enumerate(paragraphs) for s in (p.sentences or (p.text,))]
+    sentences = [(i, s) for i, p in enumerate(paragraphs) for s in rows_of(p)]
     owner = np.array([i for i, _ in sentences])
     windows = [
         (i, " ".join(p.sentences[j : j + 2]))

@@ -104,5 +104,24 @@ class RowFile:
 
 
 def mapped(path: Path) -> np.ndarray:
-    """The array in ``path``, mapped read-only: its pages are the page cache's, shared between processes."""
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    """The array in ``path``, mapped read-only: its pages are the page cache's, shared between processes.
+
+    A plain ``ndarray`` over the mapping, not ``np.memmap``: the subclass makes every indexing
+    step build another memmap object, which cost a question about a millisecond at 1M rows.
+    """
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct ``values``, ascending: ``np.unique`` by sorting.
+
+    numpy 2.4's ``np.unique`` hashes integers first and was ~20x slower on the ~10k candidate
+    rows of a question (2.3 ms against 0.1 ms).
+    """
+    ordered = np.sort(values, kind="stable")
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]

@@ -12,6 +12,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
+from index.arrays import distinct, mapped
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
 _STEMMER = Stemmer.Stemmer("dutch")
@@ -76,7 +78,7 @@ class LexicalIndex:
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in self._model.get_tokens_ids(tokens)]
         best = [indices[self._impact[start : min(stop, start + WORD_ROWS)] + start] for start, stop in spans]
-        rows = np.unique(np.concatenate(best)).astype(np.int64)
+        rows = distinct(np.concatenate(best)).astype(np.int64)
         scores = np.zeros(len(rows), dtype=np.float32)
         for start, stop in spans:  # a word's rows are ascending within its postings
             if stop == start:
@@ -101,7 +103,10 @@ class LexicalIndex:
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         # Mapped: the score matrix's pages are shared by every process serving this index.
         model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, allow_pickle=False)
-        impact = np.load(folder / IMPACT, mmap_mode="r", allow_pickle=False)
+        # Plain arrays over the same mappings: np.memmap rebuilds itself on every slice.
+        for part in ("data", "indices", "indptr"):
+            model.scores[part] = np.asarray(model.scores[part])
+        impact = mapped(folder / IMPACT)
         if impact.shape != np.shape(model.scores["data"]):
             raise ValueError(f"{IMPACT} does not match the BM25 scores")
         return cls(model, size, impact)

@@ -11,7 +11,7 @@ import pytest
 
 from index import Engine, load_corpus
 from index import build as build_module
-from index.arrays import RowFile, RowWriter
+from index.arrays import RowFile, RowWriter, distinct
 from index.passages import rows_of
 from index.search import titled
 from index.vectors import make_vector_index
@@ -95,3 +95,10 @@ def test_vectors_from_a_file_give_the_index_vectors_in_memory_give(tmp_path: Pat
     assert np.array_equal(rows.take(np.array([0, 5, 999])), data[[0, 5, 999]])
     from_file, in_memory = make_vector_index(rows), make_vector_index(data)
     assert np.array_equal(from_file.reconstruct_n(0, 1_000), in_memory.reconstruct_n(0, 1_000))
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 5_000])
+def test_distinct_gives_what_numpy_unique_gives(size: int) -> None:
+    values = np.random.default_rng(size).integers(0, max(1, size // 3), size)
+    assert np.array_equal(distinct(values), np.unique(values))
+

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 
+from index.arrays import distinct
 from index.encoders import E5_MODEL, USE_MODEL
 from index.passages import rows_of
 from index.store import StoredIndex
@@ -139,14 +140,13 @@ def _lookup(rows: np.ndarray, known_rows: np.ndarray, known: np.ndarray, missing
 
 
 def _rows_of(index: StoredIndex, paragraphs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every sentence row of ``paragraphs`` (ascending), and the position in ``paragraphs`` of
-    each row's paragraph. Rows are stored in paragraph order, so each paragraph is one range."""
-    starts = np.searchsorted(index.sentence_paragraph, paragraphs, side="left")
-    ends = np.searchsorted(index.sentence_paragraph, paragraphs, side="right")
+    """Every sentence row of ``paragraphs`` (ascending), and where each paragraph's rows start
+    among them. Rows are stored in paragraph order, so each paragraph is one range."""
+    starts, ends = index.first_rows[paragraphs], index.first_rows[paragraphs + 1]
     lengths = ends - starts
-    owner = np.repeat(np.arange(len(paragraphs)), lengths)
-    rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-    return rows.astype(np.int64), owner
+    begins = np.cumsum(lengths) - lengths
+    rows = np.repeat(starts - begins, lengths) + np.arange(int(lengths.sum()))
+    return rows.astype(np.int64), begins
 
 
 def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tuple[list[Passage], float]:
@@ -172,17 +172,16 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     floor = float(dense_found.min()) if dense_found.size else 0.0
     lexical_ids, lexical_found = index.lexical.top(question, wanted)
 
-    paragraphs = np.union1d(index.sentence_paragraph[dense_ids], index.sentence_paragraph[lexical_ids])
-    member_rows, owner = _rows_of(index, paragraphs)
+    paragraphs = distinct(np.concatenate([index.sentence_paragraph[dense_ids], index.sentence_paragraph[lexical_ids]]))
+    member_rows, begins = _rows_of(index, paragraphs)
+    ends = np.append(begins[1:], len(member_rows))
     dense_rows = _lookup(member_rows, dense_ids, dense_found, floor)
     lexical_rows = _lookup(member_rows, lexical_ids, lexical_found, 0.0)
 
-    best_dense = np.full(len(paragraphs), -np.inf, dtype=np.float32)
-    np.maximum.at(best_dense, owner, dense_rows)
-    best_lexical = np.zeros(len(paragraphs), dtype=np.float32)
-    np.maximum.at(best_lexical, owner, lexical_rows)
-    best_titled = np.full(len(paragraphs), -np.inf, dtype=np.float32)
-    np.maximum.at(best_titled, owner, index.titled_vectors[member_rows] @ query)
+    # Each paragraph's best of each kind; every candidate paragraph has at least one row.
+    best_dense = np.maximum.reduceat(dense_rows, begins)
+    best_lexical = np.maximum.reduceat(lexical_rows, begins)
+    best_titled = np.maximum.reduceat(index.titled_vectors[member_rows] @ query, begins)
     whole = index.paragraph_vectors[paragraphs] @ query
     fused = _zscore(best_dense) + _zscore(best_titled) + _zscore(whole) + _zscore(best_lexical)
 
@@ -197,8 +196,8 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     passages: list[Passage] = []
     for position in np.argsort(-fused, kind="stable")[:k]:
         paragraph = index.paragraphs[int(paragraphs[position])]
-        mine = np.flatnonzero(owner == position)
-        best_row = member_rows[mine[np.argmax(sentence_score[mine])]]
+        mine = slice(begins[position], ends[position])
+        best_row = member_rows[mine][np.argmax(sentence_score[mine])]
         sentences = rows_of(paragraph)
         passages.append(
             Passage(

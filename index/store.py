@@ -92,6 +92,7 @@ class StoredIndex:
     paragraphs: Sequence[Paragraph]
     sentence_paragraph: np.ndarray  # row → index into ``paragraphs``
     sentence_offset: np.ndarray  # row → sentence number within its paragraph
+    first_rows: np.ndarray  # paragraph i's sentence rows are first_rows[i]:first_rows[i + 1]
     vectors: faiss.Index
     paragraph_vectors: np.ndarray  # row → unit vector of ``paragraphs[row]`` as a whole
     titled_vectors: np.ndarray  # sentence row → unit vector of the sentence after its document's title
@@ -164,6 +165,8 @@ def read_index(folder: Path) -> StoredIndex:
         paragraphs,
         owner,
         offset,
+        # Rows are stored in paragraph order: each paragraph's rows are one range (16 ms at 1M rows).
+        np.searchsorted(owner, np.arange(len(paragraphs) + 1)),
         vectors,
         paragraph_vectors,
         titled_vectors,

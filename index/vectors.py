@@ -7,8 +7,13 @@ Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 
   and ~160-190 ms at 1M;
 - from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
   128 gave only 0.98 there, M=32 with efSearch 256 0.993);
-- from IVF_FROM, IVF-Flat: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes for
-  1M), an inverted file under a minute for 1M; it searches 1M in ~3 ms at recall@3 >= 0.99.
+- from IVF_FROM, an inverted file: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes
+  for 1M), an inverted file a few minutes. Its lists hold the vectors as float16
+  (IndexIVFScalarQuantizer, QT_fp16): half the bytes a question scans and a worker maps, with
+  the float32 lists' recall. There are 4·sqrt(rows) lists, the low end of FAISS's guideline
+  (4-16·sqrt), and a question scans 16 of them. At 1M rows, top 256 from the mapped file:
+  2.7 ms, against 3.8 ms for 16 of 2·sqrt(rows) float32 lists, both at recall@10 0.99 against
+  exact search, on the synthetic 1M index of bench.endtoend.
 
 The search settings (efSearch, nprobe) are set again whenever an index is read, so an index
 always searches with this module's values, whatever its file holds.
@@ -29,11 +34,11 @@ HNSW_NEIGHBOURS = 48
 HNSW_EF_CONSTRUCTION = 100
 HNSW_EF_SEARCH = 256
 IVF_FROM = 200_000
-IVF_LISTS_PER_SQRT = 2  # lists = 2·sqrt(rows): 2,000 lists at 1M rows
+IVF_LISTS_PER_SQRT = 4  # lists = 4·sqrt(rows): 4,000 lists at 1M rows
 IVF_PROBES = 16
 IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
 IVF_TRAINING_ITERATIONS = 10
-INVERTED_FILES = (b"IwFl",)  # how FAISS's file of an IndexIVFFlat starts
+INVERTED_FILES = (b"IwFl", b"IwSq")  # how FAISS's files of IndexIVFFlat and IndexIVFScalarQuantizer start
 
 
 Vectors = np.ndarray | RowFile
@@ -62,7 +67,9 @@ def approximate_index(vectors: Vectors) -> faiss.Index:
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     else:
         lists = max(1, int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dimension), dimension, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         index.cp.niter = IVF_TRAINING_ITERATIONS
         sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
         rows = np.sort(np.random.default_rng(0).choice(len(vectors), sample, replace=False))
@@ -84,7 +91,7 @@ def apply_search_settings(index: faiss.Index) -> faiss.Index:
     """Set efSearch (HNSW) or nprobe (IVF) to this module's values; an exact index is left as it is."""
     if isinstance(index, faiss.IndexHNSWFlat):
         index.hnsw.efSearch = HNSW_EF_SEARCH
-    elif isinstance(index, faiss.IndexIVFFlat):
+    elif isinstance(index, faiss.IndexIVF):  # float16 lists, or float32 ones of an index built before them
         index.nprobe = IVF_PROBES
     return index
 
@@ -96,6 +103,8 @@ def describe(index: faiss.Index) -> str:
         return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
     if isinstance(index, faiss.IndexIVFFlat):
         return f"IVF-Flat ({index.nlist} lists, nprobe={index.nprobe})"
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        return f"IVF-float16 ({index.nlist} lists, nprobe={index.nprobe})"
     return type(index).__name__
 
 

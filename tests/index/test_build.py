@@ -78,7 +78,7 @@ def test_an_inverted_file_is_read_mapped(tmp_path: Path, monkeypatch: pytest.Mon
     data = np.random.default_rng(0).standard_normal((2_000, 16)).astype(np.float32)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     index = make_vector_index(data)
-    assert isinstance(index, faiss.IndexIVFFlat)
+    assert isinstance(index, faiss.IndexIVFScalarQuantizer)
     vectors_module.write_vector_index(index, tmp_path / "vectors.faiss")
     read = vectors_module.read_vector_index(tmp_path / "vectors.faiss")
     assert str(tmp_path / "vectors.faiss") in Path("/proc/self/maps").read_text()

@@ -21,14 +21,14 @@ def unit_rows(rows: int, dim: int, seed: int) -> np.ndarray:
 TIERS = {
     "flat": ({}, faiss.IndexFlatIP),
     "hnsw": ({"APPROXIMATE_FROM": 1000, "HNSW_EF_SEARCH": 77}, faiss.IndexHNSWFlat),
-    "ivf": ({"APPROXIMATE_FROM": 1000, "IVF_FROM": 2000, "IVF_PROBES": 9}, faiss.IndexIVFFlat),
+    "ivf": ({"APPROXIMATE_FROM": 1000, "IVF_FROM": 2000, "IVF_PROBES": 9}, faiss.IndexIVFScalarQuantizer),
 }
 
 
 def search_settings(index: faiss.Index) -> dict[str, int]:
     if isinstance(index, faiss.IndexHNSWFlat):
         return {"efSearch": index.hnsw.efSearch}
-    if isinstance(index, faiss.IndexIVFFlat):
+    if isinstance(index, faiss.IndexIVF):
         return {"nprobe": index.nprobe}
     return {}
 
@@ -95,3 +95,22 @@ def test_a_search_setting_changed_after_writing_is_the_one_a_read_index_uses(
 def test_a_failed_write_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="FAISS could not write the vectors"):
         write_vector_index(make_vector_index(unit_rows(10, 8, 8)), tmp_path / "missing" / "vectors.faiss")
+
+
+def test_an_inverted_file_of_float32_lists_from_earlier_builds_is_read_mapped_with_todays_probes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    vectors = unit_rows(2000, 16, 9)
+    older = faiss.IndexIVFFlat(faiss.IndexFlatIP(16), 16, 20, faiss.METRIC_INNER_PRODUCT)
+    older.train(vectors)
+    older.add(vectors)
+    older.nprobe = 1
+    write_vector_index(older, tmp_path / "vectors.faiss")
+    monkeypatch.setattr(vectors_module, "IVF_PROBES", 20)  # every list: exact
+
+    reread = read_vector_index(tmp_path / "vectors.faiss")
+    assert isinstance(reread, faiss.IndexIVFFlat)
+    assert str(tmp_path / "vectors.faiss") in Path("/proc/self/maps").read_text()
+    assert search_settings(reread) == {"nprobe": 20}
+    _, ids = reread.search(vectors[:5], 1)
+    assert list(ids[:, 0]) == [0, 1, 2, 3, 4]

@@ -8,7 +8,9 @@ Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 
 - from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
   128 gave only 0.98 there, M=32 with efSearch 256 0.993);
 - from IVF_FROM, an inverted file: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes
-  for 1M), an inverted file a few minutes. Its lists hold the vectors as float16
+  for 1M on a quiet machine). The inverted file took 514 s for 1M on a busy one (k-means over
+  4,000 centroids is most of it; 219 s with half the lists), so its build is now no faster than
+  HNSW's estimate, which was measured at 100k. Its lists hold the vectors as float16
   (IndexIVFScalarQuantizer, QT_fp16): half the bytes a question scans and a worker maps, with
   the float32 lists' recall. There are 4·sqrt(rows) lists, the low end of FAISS's guideline
   (4-16·sqrt), and a question scans 16 of them. At 1M rows, top 256 from the mapped file:

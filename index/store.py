@@ -133,7 +133,7 @@ def read_index(folder: Path) -> StoredIndex:
     try:
         texts = StoredTexts(folder)
         documents, paragraphs = texts.documents, texts.paragraphs
-        owner, offset = texts.sentence_paragraph, texts.sentence_offset
+        owner, offset, first_rows = texts.sentence_paragraph, texts.sentence_offset, texts.first_rows
         vectors = read_vector_index(folder / "vectors.faiss")
         paragraph_vectors = mapped(folder / "paragraphs.npy")
         titled_vectors = mapped(folder / "titled.npy")
@@ -165,8 +165,7 @@ def read_index(folder: Path) -> StoredIndex:
         paragraphs,
         owner,
         offset,
-        # Rows are stored in paragraph order: each paragraph's rows are one range (16 ms at 1M rows).
-        np.searchsorted(owner, np.arange(len(paragraphs) + 1)),
+        first_rows,
         vectors,
         paragraph_vectors,
         titled_vectors,

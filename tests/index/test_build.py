@@ -101,4 +101,3 @@ def test_vectors_from_a_file_give_the_index_vectors_in_memory_give(tmp_path: Pat
 def test_distinct_gives_what_numpy_unique_gives(size: int) -> None:
     values = np.random.default_rng(size).integers(0, max(1, size // 3), size)
     assert np.array_equal(distinct(values), np.unique(values))
-

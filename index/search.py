@@ -20,18 +20,16 @@ questions and corpora; they depend on the model, and ``CALIBRATED`` holds them p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-import faiss
 import numpy as np
 
 from index.arrays import distinct
 from index.encoders import E5_MODEL, USE_MODEL
 from index.passages import rows_of
 from index.store import StoredIndex
+from index.vectors import inner_products, one_thread
 
 # (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets
 # by ``python -m bench.quality.calibrate`` (README, "How it answers"); other models get E5's.
@@ -98,22 +96,6 @@ class Answer:
         return {"question": self.question, "answered": self.answered, "outcome": self.outcome, "passages": passages}
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run FAISS on one OpenMP thread in this thread only (the setting is per thread).
-
-    One question is one query: parallelism comes from answering several at once. Two OpenMP
-    threads for a single exact search were 2-3x slower, not faster, on a busy 2-core machine
-    (they spin-wait for each other; see bench/).
-    """
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(threads)
-
-
 def _zscore(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     if values.size < 2 or spread < 1e-9:
@@ -163,7 +145,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     if rows == 0:
         return [], -np.inf
     wanted = rows if rows <= EXHAUSTIVE_UP_TO else CANDIDATES
-    with _one_thread():
+    with one_thread():
         scores, ids = index.vectors.search(query.reshape(1, -1), wanted)
     found = ids[0] >= 0
     dense_found, dense_ids = scores[0][found], ids[0][found].astype(np.int64)
@@ -181,11 +163,11 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     # Each paragraph's best of each kind; every candidate paragraph has at least one row.
     best_dense = np.maximum.reduceat(dense_rows, begins)
     best_lexical = np.maximum.reduceat(lexical_rows, begins)
-    best_titled = np.maximum.reduceat(index.titled_vectors[member_rows] @ query, begins)
-    whole = index.paragraph_vectors[paragraphs] @ query
+    best_titled = np.maximum.reduceat(inner_products(index.titled_vectors, member_rows, query), begins)
+    whole = inner_products(index.paragraph_vectors, paragraphs, query)
     fused = _zscore(best_dense) + _zscore(best_titled) + _zscore(whole) + _zscore(best_lexical)
 
-    background = index.background @ query
+    background = inner_products(index.background, np.arange(len(index.background)), query)
     spread = max(float(background.std()), 1e-6)
     relevance = (best_dense - float(background.mean())) / spread
     if k <= 0:

@@ -24,6 +24,8 @@ always searches with this module's values, whatever its file holds.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -130,3 +132,48 @@ def read_vector_index(path: Path) -> faiss.Index:
         kind = f.read(4)
     flags = faiss.IO_FLAG_MMAP if kind in INVERTED_FILES else faiss.IO_FLAG_MMAP_IFC
     return apply_search_settings(faiss.read_index(str(path), flags))
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run FAISS on one OpenMP thread in this thread only (the setting is per thread).
+
+    One question is one query: parallelism comes from answering several at once. Two OpenMP
+    threads for a single exact search were 2-3x slower, not faster, on a busy 2-core machine
+    (they spin-wait for each other; see bench/).
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def inner_products(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors[rows] @ query`` in one pass over the rows, on the calling thread, without BLAS.
+
+    A question's few thousand rows are read in place (no gathered copy) by FAISS's
+    ``fvec_inner_products_by_idx``. The numpy product went through OpenBLAS, whose second
+    thread, woken for a product this small, waited milliseconds for a core on a busy 2-core
+    machine (bench/, "End to end").
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+    if vectors.ndim != 2 or query.shape[0] != vectors.shape[1]:
+        raise ValueError(f"a {query.shape[0]}-d query against {vectors.shape} vectors")
+    if rows.size and (rows.min() < 0 or rows.max() >= len(vectors)):
+        raise IndexError("a row outside the vectors")
+    products = np.empty(rows.shape[0], dtype=np.float32)
+    with one_thread():  # FAISS would otherwise start a team of OpenMP threads for this one query
+        faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
+            faiss.swig_ptr(products),
+            faiss.swig_ptr(query),
+            faiss.swig_ptr(vectors),
+            faiss.swig_ptr(rows),
+            vectors.shape[1],
+            1,
+            rows.shape[0],
+        )
+    return products

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index import vectors as vectors_module
-from index.vectors import describe, make_vector_index, read_vector_index, write_vector_index
+from index.vectors import describe, inner_products, make_vector_index, read_vector_index, write_vector_index
 
 
 def unit_rows(rows: int, dim: int, seed: int) -> np.ndarray:
@@ -114,3 +114,27 @@ def test_an_inverted_file_of_float32_lists_from_earlier_builds_is_read_mapped_wi
     assert search_settings(reread) == {"nprobe": 20}
     _, ids = reread.search(vectors[:5], 1)
     assert list(ids[:, 0]) == [0, 1, 2, 3, 4]
+
+
+def test_inner_products_of_chosen_rows_match_numpy_even_over_a_mapped_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    stored = rng.standard_normal((500, 64)).astype(np.float32)
+    np.save(tmp_path / "rows.npy", stored)
+    mapped = np.load(tmp_path / "rows.npy", mmap_mode="r")
+    query = rng.standard_normal(64).astype(np.float32)
+    rows = np.array([499, 0, 17, 17, 250])
+
+    products = inner_products(np.asarray(mapped), rows, query)
+
+    np.testing.assert_allclose(products, stored[rows] @ query, rtol=1e-5, atol=1e-5)
+    assert inner_products(stored, np.array([], dtype=np.int64), query).shape == (0,)
+
+
+def test_inner_products_refuse_rows_outside_the_vectors_and_a_query_of_another_dimension() -> None:
+    stored = np.ones((10, 8), dtype=np.float32)
+    with pytest.raises(IndexError):
+        inner_products(stored, np.array([10]), np.ones(8, dtype=np.float32))
+    with pytest.raises(IndexError):
+        inner_products(stored, np.array([-1]), np.ones(8, dtype=np.float32))
+    with pytest.raises(ValueError, match="16-d query"):
+        inner_products(stored, np.array([0]), np.ones(8, dtype=np.float32).reshape(1, 8).repeat(2, 0))

@@ -8,14 +8,14 @@ Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 
 - from APPROXIMATE_FROM, HNSW: ~1.5 ms at 100k with recall@3 0.999 against exact (efSearch
   128 gave only 0.98 there, M=32 with efSearch 256 0.993);
 - from IVF_FROM, an inverted file: building HNSW takes ~0.5 ms a vector on 2 cores (~8 minutes
-  for 1M on a quiet machine). The inverted file took 514 s for 1M on a busy one (k-means over
-  4,000 centroids is most of it; 219 s with half the lists), so its build is now no faster than
-  HNSW's estimate, which was measured at 100k. Its lists hold the vectors as float16
-  (IndexIVFScalarQuantizer, QT_fp16): half the bytes a question scans and a worker maps, with
-  the float32 lists' recall. There are 4·sqrt(rows) lists, the low end of FAISS's guideline
-  (4-16·sqrt), and a question scans 16 of them. At 1M rows, top 256 from the mapped file:
-  2.7 ms, against 3.8 ms for 16 of 2·sqrt(rows) float32 lists, both at recall@10 0.99 against
-  exact search, on the synthetic 1M index of bench.endtoend.
+  for 1M on a quiet machine). Its lists hold the vectors as float16 (IndexIVFScalarQuantizer,
+  QT_fp16): half the bytes a question scans and a worker maps, with the float32 lists' recall.
+  There are 4·sqrt(rows) lists, the low end of FAISS's guideline (4-16·sqrt), and a question
+  scans 16 of them. The list centroids are themselves found through a small HNSW graph (FAISS's
+  "IVF…_HNSW32"), both when k-means trains them and when vectors and questions are assigned to
+  them: at 1M rows on the synthetic index of bench.endtoend, 159 s to train and fill against
+  409 s with exact assignment, FAISS alone 1.8 ms against 2.0 ms for top 256, recall@3 against
+  exact search 0.996 against 0.997 (with efSearch 64 instead of 128, recall fell to 0.987).
 
 The search settings (efSearch, nprobe) are set again whenever an index is read, so an index
 always searches with this module's values, whatever its file holds.
@@ -40,6 +40,8 @@ HNSW_EF_SEARCH = 256
 IVF_FROM = 200_000
 IVF_LISTS_PER_SQRT = 4  # lists = 4·sqrt(rows): 4,000 lists at 1M rows
 IVF_PROBES = 16
+IVF_CENTROID_NEIGHBOURS = 32  # the HNSW graph over the lists' centroids
+IVF_CENTROID_EF_SEARCH = 128
 IVF_TRAINING_PER_LIST = 40  # k-means sample: 40 vectors a list (FAISS wants at least 39)
 IVF_TRAINING_ITERATIONS = 10
 INVERTED_FILES = (b"IwFl", b"IwSq")  # how FAISS's files of IndexIVFFlat and IndexIVFScalarQuantizer start
@@ -71,8 +73,10 @@ def approximate_index(vectors: Vectors) -> faiss.Index:
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     else:
         lists = max(1, int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))))
+        centroids = faiss.IndexHNSWFlat(dimension, IVF_CENTROID_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        centroids.hnsw.efSearch = IVF_CENTROID_EF_SEARCH  # k-means assigns through it too
         index = faiss.IndexIVFScalarQuantizer(
-            faiss.IndexFlatIP(dimension), dimension, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+            centroids, dimension, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
         index.cp.niter = IVF_TRAINING_ITERATIONS
         sample = min(len(vectors), lists * IVF_TRAINING_PER_LIST)
@@ -97,6 +101,9 @@ def apply_search_settings(index: faiss.Index) -> faiss.Index:
         index.hnsw.efSearch = HNSW_EF_SEARCH
     elif isinstance(index, faiss.IndexIVF):  # float16 lists, or float32 ones of an index built before them
         index.nprobe = IVF_PROBES
+        centroids = faiss.downcast_index(index.quantizer)
+        if isinstance(centroids, faiss.IndexHNSW):  # exact centroids in inverted files built before
+            centroids.hnsw.efSearch = IVF_CENTROID_EF_SEARCH
     return index
 
 
@@ -105,10 +112,10 @@ def describe(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexHNSWFlat):
         neighbours = index.hnsw.nb_neighbors(1)  # type: ignore[attr-defined]
         return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
-    if isinstance(index, faiss.IndexIVFFlat):
-        return f"IVF-Flat ({index.nlist} lists, nprobe={index.nprobe})"
-    if isinstance(index, faiss.IndexIVFScalarQuantizer):
-        return f"IVF-float16 ({index.nlist} lists, nprobe={index.nprobe})"
+    if isinstance(index, faiss.IndexIVFFlat | faiss.IndexIVFScalarQuantizer):
+        lists = "IVF-Flat" if isinstance(index, faiss.IndexIVFFlat) else "IVF-float16"
+        centroids = ", HNSW centroids" if isinstance(faiss.downcast_index(index.quantizer), faiss.IndexHNSW) else ""
+        return f"{lists} ({index.nlist} lists, nprobe={index.nprobe}{centroids})"
     return type(index).__name__
 
 

@@ -21,7 +21,10 @@ def unit_rows(rows: int, dim: int, seed: int) -> np.ndarray:
 TIERS = {
     "flat": ({}, faiss.IndexFlatIP),
     "hnsw": ({"APPROXIMATE_FROM": 1000, "HNSW_EF_SEARCH": 77}, faiss.IndexHNSWFlat),
-    "ivf": ({"APPROXIMATE_FROM": 1000, "IVF_FROM": 2000, "IVF_PROBES": 9}, faiss.IndexIVFScalarQuantizer),
+    "ivf": (
+        {"APPROXIMATE_FROM": 1000, "IVF_FROM": 2000, "IVF_PROBES": 9, "IVF_CENTROID_EF_SEARCH": 33},
+        faiss.IndexIVFScalarQuantizer,
+    ),
 }
 
 
@@ -29,6 +32,9 @@ def search_settings(index: faiss.Index) -> dict[str, int]:
     if isinstance(index, faiss.IndexHNSWFlat):
         return {"efSearch": index.hnsw.efSearch}
     if isinstance(index, faiss.IndexIVF):
+        centroids = faiss.downcast_index(index.quantizer)
+        if isinstance(centroids, faiss.IndexHNSW):
+            return {"nprobe": index.nprobe, "centroids efSearch": centroids.hnsw.efSearch}
         return {"nprobe": index.nprobe}
     return {}
 
@@ -49,7 +55,7 @@ def test_each_tier_finds_the_exact_nearest_of_a_planted_query_and_keeps_its_sett
 
     index = make_vector_index(vectors)
     assert type(index) is kind
-    expected = {"hnsw": {"efSearch": 77}, "ivf": {"nprobe": 9}}.get(tier, {})
+    expected = {"hnsw": {"efSearch": 77}, "ivf": {"nprobe": 9, "centroids efSearch": 33}}.get(tier, {})
     assert search_settings(index) == expected
     _, ids = index.search(queries, 1)
     assert list(ids[:, 0]) == planted
@@ -112,6 +118,7 @@ def test_an_inverted_file_of_float32_lists_from_earlier_builds_is_read_mapped_wi
     assert isinstance(reread, faiss.IndexIVFFlat)
     assert str(tmp_path / "vectors.faiss") in Path("/proc/self/maps").read_text()
     assert search_settings(reread) == {"nprobe": 20}
+    assert describe(reread) == "IVF-Flat (20 lists, nprobe=20)"
     _, ids = reread.search(vectors[:5], 1)
     assert list(ids[:, 0]) == [0, 1, 2, 3, 4]
 

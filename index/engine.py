@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.answertypes import expected_type, holds
 from index.build import write_build
 from index.documents import Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.questions import check_question
-from index.search import Answer, Outcome, calibrated_bars, rank
+from index.search import Answer, Outcome, Passage, calibrated_bars, rank
 from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
 
 logger = logging.getLogger(__name__)
@@ -286,10 +287,19 @@ class Engine:
         ``check_question``)."""
         return check_question(question, self.config.max_question_chars)
 
-    def _outcome(self, relevance: float) -> Outcome:
-        """Refused below ``min_relevance``, hedged below ``answer_relevance``, else answered."""
+    def _outcome(self, question: str, relevance: float, passages: list[Passage]) -> Outcome:
+        """Refused below ``min_relevance``, hedged below ``answer_relevance``; hedged too when the
+        question asks for a number or a time that the best paragraph does not hold
+        (``index.answertypes``); else answered."""
         refuse, hedge = self._bars
-        return "refused" if relevance < refuse else "hedged" if relevance < hedge else "answered"
+        if relevance < refuse:
+            return "refused"
+        if relevance < hedge:
+            return "hedged"
+        kind = expected_type(question)
+        if kind is not None and passages and not holds(passages[0].text, kind):
+            return "hedged"
+        return "answered"
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
@@ -305,7 +315,7 @@ class Engine:
                 return cached
         query = self.encoder.queries([question])[0]
         passages, relevance = rank(index, query, question, k=k)
-        outcome = self._outcome(relevance)
+        outcome = self._outcome(question, relevance, passages)
         shown = () if outcome == "refused" else tuple(passages)
         answer = Answer(question=question, passages=shown, outcome=outcome, relevance=relevance)
         with self._cache_lock:

@@ -16,6 +16,8 @@ deviations that best sentence lies above the background. Below ``min_relevance``
 is refused; below ``answer_relevance`` the passages come with a hedge; otherwise they answer
 it. The bars are in units of the question's own background spread, so they carry over between
 questions and corpora; they depend on the model, and ``CALIBRATED`` holds them per model.
+The engine also hedges an answer whose best paragraph lacks the number or the time its question
+asks for (``index.answertypes``).
 """
 
 from __future__ import annotations

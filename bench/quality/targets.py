@@ -180,7 +180,7 @@ def _floors() -> list[Target]:
         Target(squad_r3, ">=", 0.96),  # target 0.99
         Target(metric("qa_dev_v2", "off_topic_refused"), ">=", 0.80),  # target 0.85
         Target(metric("squad-vs-article", "off_topic_refused"), ">=", 0.90),
-        Target(metric("qa_dev_v2", "near_topic_hedged_or_refused"), ">=", 0.10),  # target 0.40
+        Target(metric("qa_dev_v2", "near_topic_hedged_or_refused"), ">=", 0.30),  # target 0.40
         Target(metric("qa_dev_v2", "answerable_hedged"), "<=", 0.17),  # target 0.10
         Target(metric("qa_dev", "answerable_refused"), "<=", 0.02),
         Target(metric("qa_dev_v2", "answerable_refused"), "<=", 0.04),  # target 0.02

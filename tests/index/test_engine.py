@@ -200,3 +200,27 @@ def test_a_new_title_line_rebuilds_the_index_with_the_titled_sentences(make_engi
     assert [d.title for d in reopened.sources()] == ["Koning opent brug"]
     expected = reopened.encoder.documents(["Koning opent brug: Hij opende gisteren een brug."])
     np.testing.assert_allclose(reopened.index.titled_vectors, expected, atol=1e-5)
+
+
+def test_a_question_for_a_number_or_a_time_the_best_paragraph_lacks_is_hedged(make_engine: Make) -> None:
+    """With bars so low that relevance alone would answer everything, the answer type decides."""
+    engine = make_engine(
+        {
+            "zeestad.txt": "De haven van Zeestad is de oudste van het land. Vissers leggen er hun boten aan.\n\n"
+            "De brug over de rivier werd in 1932 geopend. Ze is vierhonderd meter lang.\n"
+        },
+        min_relevance=-100.0,
+        answer_relevance=-50.0,
+    )
+    engine.load()
+    cases = {
+        "Hoeveel boten liggen er in de haven van Zeestad?": ("haven", "hedged"),
+        "How many boats are moored in the harbour of Zeestad?": ("haven", "hedged"),
+        "Wanneer werd de brug over de rivier geopend?": ("brug", "answered"),
+        "How long is the bridge over the river?": ("brug", "answered"),
+        "Wie legt er boten aan in de haven?": ("haven", "answered"),
+    }
+    for question, (paragraph, outcome) in cases.items():
+        answer = engine.ask(question, k=1)
+        assert paragraph in answer.passages[0].text, question
+        assert answer.outcome == outcome, question

@@ -29,7 +29,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from bench import synth
@@ -40,7 +39,7 @@ from index import Engine, EngineConfig
 from index.background import background_texts
 from index.encoders import BATCH, Encoder, open_encoder
 from index.search import CANDIDATES
-from index.vectors import describe
+from index.vectors import describe, one_thread
 
 SIZES = (10_000, 100_000)
 FULL_SIZES = (10_000, 100_000, 1_000_000)
@@ -95,22 +94,21 @@ def measure_ask(engine: Engine, rounds: int) -> dict[str, list[float]]:
     index = engine.index
     asked = questions()
     wanted = min(CANDIDATES, index.vectors.ntotal)
-    faiss.omp_set_num_threads(1)
-
-    for question in asked:  # warm-up: first calls allocate and fault pages in
-        engine.ask(question)
-    # FAISS alone is timed on a vector encoded beforehand.
-    vectors = {q: engine.encoder.queries([q]) for q in asked}
-    times: dict[str, list[float]] = {"ask": [], "floor": [], "faiss": [], "bm25": []}
-    shuffle = random.Random(7)
-    for _ in range(rounds):
-        order = asked[:]
-        shuffle.shuffle(order)
-        for question in order:
-            times["floor"].append(timed(partial(engine.encoder.queries, [question])))
-            times["faiss"].append(timed(partial(index.vectors.search, vectors[question], wanted)))
-            times["bm25"].append(timed(partial(index.lexical.top, question, wanted)))
-            times["ask"].append(timed(partial(engine.ask, question)))
+    with one_thread():  # restored after: the builds that follow use every thread
+        for question in asked:  # warm-up: first calls allocate and fault pages in
+            engine.ask(question)
+        # FAISS alone is timed on a vector encoded beforehand.
+        vectors = {q: engine.encoder.queries([q]) for q in asked}
+        times: dict[str, list[float]] = {"ask": [], "floor": [], "faiss": [], "bm25": []}
+        shuffle = random.Random(7)
+        for _ in range(rounds):
+            order = asked[:]
+            shuffle.shuffle(order)
+            for question in order:
+                times["floor"].append(timed(partial(engine.encoder.queries, [question])))
+                times["faiss"].append(timed(partial(index.vectors.search, vectors[question], wanted)))
+                times["bm25"].append(timed(partial(index.lexical.top, question, wanted)))
+                times["ask"].append(timed(partial(engine.ask, question)))
     return times
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from bench import synth
 from bench.common import Row, Section, ms
 from index.encoders import Encoder
-from index.vectors import APPROXIMATE_FROM, approximate_index, describe, make_vector_index
+from index.vectors import APPROXIMATE_FROM, approximate_index, describe, make_vector_index, one_thread
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (2_000, 20_000)
@@ -55,14 +55,14 @@ def realish(base: np.ndarray, count: int, rng: np.random.Generator, noise: float
 
 def _single(index: faiss.Index, queries: np.ndarray) -> tuple[list[float], np.ndarray]:
     """Per-query latencies and top-3 ids, one query at a time on one thread."""
-    faiss.omp_set_num_threads(1)
     times: list[float] = []
     ids = np.empty((len(queries), 3), dtype=np.int64)
-    for i in range(len(queries)):
-        started = time.perf_counter()
-        _, found = index.search(queries[i : i + 1], 3)
-        times.append(time.perf_counter() - started)
-        ids[i] = found[0]
+    with one_thread():
+        for i in range(len(queries)):
+            started = time.perf_counter()
+            _, found = index.search(queries[i : i + 1], 3)
+            times.append(time.perf_counter() - started)
+            ids[i] = found[0]
     return times, ids
 
 
@@ -79,25 +79,21 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
     vectors = realish(base, max(sizes), rng)
     queries = realish(base, 50 if quick else QUERIES, rng)
     generate_s = time.perf_counter() - started
-    threads = faiss.omp_get_max_threads()
     points = []
     for size in sizes:
         data = vectors[:size]
         exact = faiss.IndexFlatIP(data.shape[1])
         exact.add(data)
-        faiss.omp_set_num_threads(threads)
         _, truth = exact.search(queries, 3)  # batched: BLAS, fast
         timed = min(len(queries), EXACT_TIMED.get(size, len(queries)))
         exact_times, exact_ids = _single(exact, queries[:timed])
         assert recall_at_3(exact_ids, truth[:timed]) > 0.999  # single and batched exact agree
 
-        faiss.omp_set_num_threads(threads)
         began = time.perf_counter()
         approx = approximate_index(data)
         build_s = time.perf_counter() - began
         approx_times, approx_ids = _single(approx, queries)
         recall = recall_at_3(approx_ids, truth)
-        faiss.omp_set_num_threads(threads)
         kind = describe(approx)
         del approx, exact
 
@@ -105,7 +101,6 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
         engine_kind = describe(chosen)
         engine_times, engine_ids = _single(chosen, queries)
         engine_recall = recall_at_3(engine_ids, truth)
-        faiss.omp_set_num_threads(threads)
         del chosen
 
         exact_p50, exact_p99 = ms(exact_times)
@@ -169,6 +164,6 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
         "points": points,
         "approximate_from": APPROXIMATE_FROM,
         "generate_s": generate_s,
-        "omp_threads": threads,
+        "omp_threads": faiss.omp_get_max_threads(),
     }
     return section

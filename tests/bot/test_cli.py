@@ -178,8 +178,11 @@ def test_an_answer_bar_below_the_passage_bar_is_refused_in_one_line(workdir: Pat
 
 
 # ``python -m bot reindex``, held still once the index files are written and before they are published.
+# Ctrl-C raises KeyboardInterrupt as in a terminal, also when the tests run as a background job
+# (a shell starts those with SIGINT ignored, and Python then leaves it ignored).
 REINDEX_HELD_WHILE_WRITING = """
-import sys, time, index.store
+import signal, sys, time, index.store
+signal.signal(signal.SIGINT, signal.default_int_handler)
 write = index.store.write_index
 def held(folder, index):
     write(folder, index)

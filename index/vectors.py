@@ -101,10 +101,17 @@ def apply_search_settings(index: faiss.Index) -> faiss.Index:
         index.hnsw.efSearch = HNSW_EF_SEARCH
     elif isinstance(index, faiss.IndexIVF):  # float16 lists, or float32 ones of an index built before them
         index.nprobe = IVF_PROBES
-        centroids = faiss.downcast_index(index.quantizer)
-        if isinstance(centroids, faiss.IndexHNSW):  # exact centroids in inverted files built before
-            centroids.hnsw.efSearch = IVF_CENTROID_EF_SEARCH
+        graph = centroid_graph(index)
+        if graph is not None:
+            graph.hnsw.efSearch = IVF_CENTROID_EF_SEARCH
     return index
+
+
+def centroid_graph(index: faiss.IndexIVF) -> faiss.IndexHNSW | None:
+    """The HNSW graph an inverted file finds its lists through, or None when it compares a
+    question with every centroid (inverted files built before the graph)."""
+    centroids = faiss.downcast_index(index.quantizer)
+    return centroids if isinstance(centroids, faiss.IndexHNSW) else None
 
 
 def describe(index: faiss.Index) -> str:
@@ -114,7 +121,7 @@ def describe(index: faiss.Index) -> str:
         return f"HNSW (M={neighbours}, efSearch={index.hnsw.efSearch})"
     if isinstance(index, faiss.IndexIVFFlat | faiss.IndexIVFScalarQuantizer):
         lists = "IVF-Flat" if isinstance(index, faiss.IndexIVFFlat) else "IVF-float16"
-        centroids = ", HNSW centroids" if isinstance(faiss.downcast_index(index.quantizer), faiss.IndexHNSW) else ""
+        centroids = ", HNSW centroids" if centroid_graph(index) is not None else ""
         return f"{lists} ({index.nlist} lists, nprobe={index.nprobe}{centroids})"
     return type(index).__name__
 

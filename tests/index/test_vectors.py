@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from index import vectors as vectors_module
-from index.vectors import describe, inner_products, make_vector_index, read_vector_index, write_vector_index
+from index.vectors import (
+    centroid_graph,
+    describe,
+    inner_products,
+    make_vector_index,
+    read_vector_index,
+    write_vector_index,
+)
 
 
 def unit_rows(rows: int, dim: int, seed: int) -> np.ndarray:
@@ -32,9 +39,9 @@ def search_settings(index: faiss.Index) -> dict[str, int]:
     if isinstance(index, faiss.IndexHNSWFlat):
         return {"efSearch": index.hnsw.efSearch}
     if isinstance(index, faiss.IndexIVF):
-        centroids = faiss.downcast_index(index.quantizer)
-        if isinstance(centroids, faiss.IndexHNSW):
-            return {"nprobe": index.nprobe, "centroids efSearch": centroids.hnsw.efSearch}
+        graph = centroid_graph(index)
+        if graph is not None:
+            return {"nprobe": index.nprobe, "centroids efSearch": graph.hnsw.efSearch}
         return {"nprobe": index.nprobe}
     return {}
 

@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.arrays import RowFile, RowWriter, save_rows
 from index.background import background_texts
 from index.documents import Corpus, Paragraph
 from index.encoders import BATCH, Encoder
 from index.lexical import LexicalIndex
 from index.passages import PassageWriter, rows_of
-from index.search import titled
+from index.search import hubness, titled
 from index.store import new_manifest
 from index.vectors import make_vector_index, write_vector_index
 
@@ -65,7 +67,9 @@ def write_build(
         encode(folder / SENTENCES_FILE, _sentences(paragraphs), rows)
         encode(folder / "titled.npy", (titled(titles[p.source], s) for p in paragraphs for s in rows_of(p)), rows)
         encode(folder / "paragraphs.npy", (p.text for p in paragraphs), len(paragraphs))
-    save_rows(folder / "background.npy", encoder.documents(background_texts()))
+    background = background_texts()
+    save_rows(folder / "background.npy", encoder.documents(background))
+    save_rows(folder / "hubness.npy", _hubness(RowFile(folder / "paragraphs.npy"), encoder.queries(background)))
     if check is not None:
         check()
     LexicalIndex.build(_sentences(paragraphs), rows).save(folder / "lexical")
@@ -82,6 +86,14 @@ def write_build(
         documents=corpus.documents,
         sentences=rows,
     )
+
+
+def _hubness(vectors: RowFile, questions: np.ndarray) -> np.ndarray:
+    """``hubness`` of every row of ``vectors``, a block at a time."""
+    out = np.zeros(len(vectors), dtype=np.float32)
+    for start, block in vectors.blocks():
+        out[start : start + len(block)] = hubness(block, questions)
+    return out
 
 
 def _sentences(paragraphs: list[Paragraph]) -> Iterator[str]:

@@ -3,10 +3,17 @@
 A candidate paragraph gets four scores: the cosine of its best sentence (questions are short
 and usually answered by one sentence), the cosine of its best sentence read after its
 document's title ("Armenia icc: Hij zei ..." gives a sentence the subject its pronouns
-leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), and the
-BM25 score of its best sentence (names, dates and numbers that embeddings blur). Each is turned
+leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), less half
+its hubness (below), and the BM25 score of its best sentence (names, dates and numbers that
+embeddings blur). Each is turned
 into a z-score over the candidates and the four are added with equal weights: weights searched
 on the tune halves did not carry over to the check halves (README "Quality" has the ablation).
+
+Some whole-paragraph vectors are hubs: near questions on every subject, they come first for
+questions other paragraphs answer. Cross-domain similarity local scaling (CSLS, Conneau et al.
+2018) discounts a target by its mean similarity to its ``HUB_NEIGHBOURS`` nearest queries; here
+the queries are the background sentences below, read as questions, so a paragraph's hubness is
+fixed when the index is built and costs a question nothing.
 
 Whether the corpus answers a question at all is a separate, calibrated decision about the
 question, not about each passage: the question's best sentence similarity anywhere in the
@@ -39,6 +46,9 @@ CALIBRATED: dict[str, tuple[float, float]] = {
     E5_MODEL: (2.9, 3.85),
     USE_MODEL: (0.9, 3.4),
 }
+
+# CSLS's neighbourhood size, as published (``hubness``).
+HUB_NEIGHBOURS = 10
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
 EXHAUSTIVE_UP_TO = 4096
@@ -110,6 +120,15 @@ def titled(title: str, sentence: str) -> str:
     return f"{title}: {sentence}"
 
 
+def hubness(vectors: np.ndarray, questions: np.ndarray) -> np.ndarray:
+    """Each of ``vectors``' mean inner product with its ``HUB_NEIGHBOURS`` nearest ``questions``."""
+    if vectors.shape[0] == 0 or questions.shape[0] == 0:
+        return np.zeros(vectors.shape[0], dtype=np.float32)
+    products = vectors @ questions.T
+    nearest = min(HUB_NEIGHBOURS, products.shape[1])
+    return np.partition(products, -nearest, axis=1)[:, -nearest:].mean(axis=1).astype(np.float32)
+
+
 def calibrated_bars(model: str) -> tuple[float, float]:
     """``(min_relevance, answer_relevance)`` for ``model``."""
     return CALIBRATED.get(model, CALIBRATED[E5_MODEL])
@@ -166,7 +185,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     best_dense = np.maximum.reduceat(dense_rows, begins)
     best_lexical = np.maximum.reduceat(lexical_rows, begins)
     best_titled = np.maximum.reduceat(inner_products(index.titled_vectors, member_rows, query), begins)
-    whole = inner_products(index.paragraph_vectors, paragraphs, query)
+    whole = inner_products(index.paragraph_vectors, paragraphs, query) - index.paragraph_hubness[paragraphs] / 2
     fused = _zscore(best_dense) + _zscore(best_titled) + _zscore(whole) + _zscore(best_lexical)
 
     background = inner_products(index.background, np.arange(len(index.background)), query)

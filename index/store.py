@@ -10,6 +10,7 @@ Layout of ``INDEX_DIR``::
         vectors.faiss       one unit vector per sentence
         paragraphs.npy      one unit vector per whole paragraph, in paragraph order
         titled.npy          one unit vector per sentence read after its document's title
+        hubness.npy         each paragraph vector's hubness (see ``index.search.hubness``)
         background.npy      vectors of the unrelated reference text (see ``index.search``)
         lexical/            BM25 over the same sentences, each word's postings also best first
 
@@ -56,9 +57,9 @@ from index.vectors import read_vector_index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+FORMAT_VERSION = 8  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
 # 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json; 7: BM25 postings
-# best first (lexical/impact.npy)
+# best first (lexical/impact.npy); 8: paragraph hubness (hubness.npy)
 POINTER = "CURRENT"
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long
@@ -70,6 +71,7 @@ INDEX_FILES = (
     "vectors.faiss",
     "paragraphs.npy",
     "titled.npy",
+    "hubness.npy",
     "background.npy",
     "lexical",
 )
@@ -96,6 +98,7 @@ class StoredIndex:
     vectors: faiss.Index
     paragraph_vectors: np.ndarray  # row → unit vector of ``paragraphs[row]`` as a whole
     titled_vectors: np.ndarray  # sentence row → unit vector of the sentence after its document's title
+    paragraph_hubness: np.ndarray  # row → hubness of ``paragraph_vectors[row]`` (``index.search.hubness``)
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
@@ -137,6 +140,7 @@ def read_index(folder: Path) -> StoredIndex:
         vectors = read_vector_index(folder / "vectors.faiss")
         paragraph_vectors = mapped(folder / "paragraphs.npy")
         titled_vectors = mapped(folder / "titled.npy")
+        paragraph_hubness = mapped(folder / "hubness.npy")
         background = np.load(folder / "background.npy", allow_pickle=False)
         lexical = LexicalIndex.load(folder / "lexical", len(owner))
     except IndexFileError:
@@ -159,6 +163,8 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"paragraph vectors in {folder.name} have the wrong shape")
     if titled_vectors.shape != (vectors.ntotal, vectors.d):
         raise IndexFileError(f"titled sentence vectors in {folder.name} have the wrong shape")
+    if paragraph_hubness.shape != (len(paragraphs),):
+        raise IndexFileError(f"paragraph hubness in {folder.name} has the wrong shape")
     return StoredIndex(
         manifest,
         documents,
@@ -169,6 +175,7 @@ def read_index(folder: Path) -> StoredIndex:
         vectors,
         paragraph_vectors,
         titled_vectors,
+        paragraph_hubness,
         background,
         lexical,
         folder.name,

@@ -12,8 +12,9 @@ import pytest
 from index import Engine, load_corpus
 from index import build as build_module
 from index.arrays import RowFile, RowWriter, distinct
+from index.background import background_texts
 from index.passages import rows_of
-from index.search import titled
+from index.search import hubness, titled
 from index.vectors import make_vector_index
 from tests.conftest import ARTICLE
 
@@ -40,6 +41,8 @@ def test_a_streamed_build_gives_the_vectors_of_one_call(make_engine: Make, monke
         encoder.documents([titled(titles[p.source], s) for p in paragraphs for s in rows_of(p)]),
     )
     assert np.array_equal(np.asarray(index.paragraph_vectors), encoder.documents([p.text for p in paragraphs]))
+    expected_hubness = hubness(encoder.documents([p.text for p in paragraphs]), encoder.queries(background_texts()))
+    np.testing.assert_allclose(index.paragraph_hubness, expected_hubness, atol=1e-6)
     assert not list((engine.config.index_dir / index.version).glob(".*"))  # the block files are gone
 
 

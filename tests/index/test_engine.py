@@ -134,6 +134,23 @@ def test_names_match_without_their_diacritics() -> None:
     assert "het" not in tokenize("het Strafhof")
 
 
+def test_hubness_is_the_mean_similarity_to_the_nearest_questions() -> None:
+    """CSLS's r term: a vector near many questions scores above one near none of them."""
+    from index.search import HUB_NEIGHBOURS, hubness
+
+    rng = np.random.default_rng(0)
+    questions = rng.standard_normal((3 * HUB_NEIGHBOURS, 8)).astype(np.float32)
+    questions /= np.linalg.norm(questions, axis=1, keepdims=True)
+    hub = questions[:HUB_NEIGHBOURS].mean(axis=0)
+    vectors = np.stack([hub, -hub]) / np.linalg.norm(hub)
+    nearest = np.sort(vectors @ questions.T, axis=1)[:, -HUB_NEIGHBOURS:]
+    np.testing.assert_allclose(hubness(vectors, questions), nearest.mean(axis=1), rtol=1e-5)
+    assert hubness(vectors, questions)[0] > hubness(vectors, questions)[1]
+    few = questions[:3]
+    np.testing.assert_allclose(hubness(vectors, few), (vectors @ few.T).mean(axis=1), rtol=1e-5)
+    assert hubness(vectors[:0], questions).shape == (0,)
+
+
 def _with_bars(engine: Engine, refuse: float, hedge: float) -> Engine:
     """``engine``'s index and model under other relevance bars."""
     config = dataclasses.replace(engine.config, min_relevance=refuse, answer_relevance=hedge)

@@ -73,6 +73,8 @@ def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
         (lambda folder: np.save(folder / "paragraphs.npy", np.zeros((3, 7), np.float32)), "paragraph vectors"),
         (lambda folder: (folder / "titled.npy").unlink(), "missing: titled.npy"),
         (lambda folder: np.save(folder / "titled.npy", np.zeros((3, 7), np.float32)), "titled sentence vectors"),
+        (lambda folder: (folder / "hubness.npy").unlink(), "missing: hubness.npy"),
+        (lambda folder: np.save(folder / "hubness.npy", np.zeros((3, 7), np.float32)), "paragraph hubness"),
     ],
 )
 def test_damaged_index_gives_a_clear_error_then_a_rebuild(

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from bot.core.redact import install, secrets_of
 from bot.core.settings import Settings, SettingsError, load_settings
+from bot.core.texts import Language
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
 logger = logging.getLogger(__name__)
@@ -88,8 +89,8 @@ def _questions(argument: str) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
-def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
-    """Answer each question; a bad one is reported and the rest still answered."""
+def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: Language = "en") -> int:
+    """Answer each question (plain text in ``lang``); a bad one is reported and the rest still answered."""
     from bot.console import covers, render, titles_of
 
     failures = 0
@@ -107,7 +108,9 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None) -> int:
         if as_json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), titles=titles_of(engine))
+            shown = render(
+                answer, topics=covers(engine), color=sys.stdout.isatty(), titles=titles_of(engine), lang=lang
+            )
             print(shown, flush=True)
     return 1 if failures and argument != "-" else 0
 
@@ -196,11 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval)
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
-        if command == "ask":
-            return ask(engine, args.question, as_json=args.json, k=args.k)
-        from bot.console import chat
+        from bot.console import chat, console_language
 
-        chat(engine)
+        if command == "ask":
+            return ask(engine, args.question, as_json=args.json, k=args.k, lang=console_language())
+        chat(engine, lang=console_language())
         return 0
     except (CorpusError, IndexFileError, ModelError, ReindexBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)

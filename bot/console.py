@@ -1,15 +1,30 @@
-"""Plain-text answers for the terminal: ``ask`` without ``--json`` and the ``chat`` console."""
+"""Plain-text answers for the terminal: ``ask`` without ``--json`` and the ``chat`` console.
+
+They are worded in the terminal's language (``console_language``), as the bot words its replies in
+the user's Telegram language.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from bot.core.texts import Language
 from bot.core.texts import text as bot_text
 from index import Answer, Engine, QuestionError
 
 BOLD, RESET = "\033[1m", "\033[0m"
+
+
+def console_language(environ: Mapping[str, str] = os.environ) -> Language:
+    """Dutch when the locale that sets messages (``LC_ALL``, else ``LC_MESSAGES``, else ``LANG``,
+    as POSIX orders them) is a Dutch one (``nl_NL.UTF-8``, ``nl_BE``), English otherwise."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return "nl" if environ[name].lower().split("_")[0].split(".")[0] == "nl" else "en"
+    return "en"
 
 
 def titles_of(engine: Engine) -> dict[str, str]:
@@ -22,29 +37,37 @@ def covers(engine: Engine) -> str:
     return "; ".join(f"{d.title} ({d.date})" if d.date else d.title for d in engine.sources())
 
 
-def render(answer: Answer, *, topics: str = "", color: bool = False, titles: Mapping[str, str] | None = None) -> str:
-    """An answer as text: each passage with its source (its document's title in ``titles``, by file
-    name, else the file name), the answering sentence marked.
+def render(
+    answer: Answer,
+    *,
+    topics: str = "",
+    color: bool = False,
+    titles: Mapping[str, str] | None = None,
+    lang: Language = "en",
+) -> str:
+    """An answer as text in ``lang``: each passage with its source (its document's title in
+    ``titles``, by file name, else the file name), the answering sentence marked.
 
-    A hedged answer starts with the same line the bot sends on Telegram (in English).
+    A hedged answer starts with the same line the bot sends on Telegram.
     """
     if not answer.answered:
-        hint = f" It covers: {topics}." if topics else ""
-        return "The article does not say." + hint
-    blocks = [bot_text("en", "hedged")] if answer.hedged else []
+        refused = bot_text(lang, "console_refused")
+        return f"{refused} {bot_text(lang, 'console_covers', topics=topics)}" if topics else refused
+    blocks = [bot_text(lang, "hedged")] if answer.hedged else []
     titles = titles or {}
+    paragraph = bot_text(lang, "paragraph")
     for passage in answer.passages:
         marked = f"{BOLD}{passage.sentence}{RESET}" if color else f"**{passage.sentence}**"
         text = passage.text.replace(passage.sentence, marked, 1)
-        blocks.append(f"[{titles.get(passage.source, passage.source)}, paragraph {passage.paragraph}]\n{text}")
+        blocks.append(f"[{titles.get(passage.source, passage.source)}, {paragraph} {passage.paragraph}]\n{text}")
     return "\n\n".join(blocks)
 
 
-def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C."""
+def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: Language = "en") -> None:
+    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``."""
     color = stdout.isatty()
     topics = covers(engine)
-    stdout.write(f"Ask a question about: {topics}.\nType quit or press Ctrl-D to stop.\n")
+    stdout.write(bot_text(lang, "console_intro", topics=topics) + "\n")
     while True:
         stdout.write("\n? ")
         stdout.flush()
@@ -57,7 +80,8 @@ def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdo
         if not line.strip():
             continue
         try:
-            stdout.write(render(engine.ask(line), topics=topics, color=color, titles=titles_of(engine)) + "\n")
+            answer = engine.ask(line)
+            stdout.write(render(answer, topics=topics, color=color, titles=titles_of(engine), lang=lang) + "\n")
         except QuestionError as exc:
-            stdout.write(f"Sorry: {exc}.\n")
+            stdout.write(bot_text(lang, "console_problem", reason=exc) + "\n")
     stdout.write("\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import ask
-from bot.console import chat
+from bot.console import chat, console_language
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE, ARTICLE_TITLE
@@ -33,6 +33,7 @@ SETTINGS = (
     "BOT_USERNAME",
     "PREPARED_QUESTIONS",
 )
+LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG")
 HEDGING = {"ANSWER_RELEVANCE": "1e9"}  # out of reach: every question with passages is hedged, whatever the calibration
 
 
@@ -45,9 +46,11 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def environment(workdir: Path, **env: str) -> dict[str, str]:
-    """This process's environment without the bot's settings, plus ``workdir``'s folders and ``env``."""
-    found = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    found.update(CORPUS_DIR=str(workdir / "corpus"), INDEX_DIR=str(workdir / "index"), **env)
+    """This process's environment without the bot's settings, in the C locale (the console's
+    English), plus ``workdir``'s folders and ``env``."""
+    found = {k: v for k, v in os.environ.items() if k not in SETTINGS and k not in LOCALE}
+    found.update({"LANG": "C.UTF-8", "CORPUS_DIR": str(workdir / "corpus"), "INDEX_DIR": str(workdir / "index")})
+    found.update(env)
     return found
 
 
@@ -125,6 +128,39 @@ def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engi
     chat(hedging_engine, stdin=typed, stdout=shown)
     assert f"? {HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]" in shown.getvalue()
     assert shown.getvalue().count(HEDGE["en"]) == 1 and "? The article does not say. It covers:" in shown.getvalue()
+
+
+def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedging_engine: Engine) -> None:
+    built = article_engine.config.corpus_dir.parent
+    for locale in ({"LANG": "nl_NL.UTF-8"}, {"LANG": "en_US.UTF-8", "LC_ALL": "nl_BE.UTF-8"}):
+        plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", **HEDGING, **locale)
+        assert plain.returncode == 0, plain.stderr
+        assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]\n**{ANSWER_SENTENCE}**")
+        assert f"\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
+    english = run(built, "ask", QUESTION, **HEDGING, LANG="nl_NL.UTF-8", LC_ALL="C")
+    assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]")
+
+    typed, shown = io.StringIO(f"{QUESTION}\n{'x' * 5000}\nquit\n"), io.StringIO()
+    chat(hedging_engine, stdin=typed, stdout=shown, lang="nl")
+    assert shown.getvalue().startswith(f"Stel een vraag over: {ARTICLE_TITLE}")
+    assert f"? {HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]" in shown.getvalue()
+    assert "? Sorry: the question is too long" in shown.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "nl_NL.UTF-8"}, "nl"),
+        ({"LANG": "nl"}, "nl"),
+        ({"LANG": "en_GB.UTF-8", "LC_MESSAGES": "nl_BE"}, "nl"),
+        ({"LANG": "nl_NL.UTF-8", "LC_ALL": "C.UTF-8"}, "en"),
+        ({"LANG": "nl_NL.UTF-8", "LC_ALL": ""}, "nl"),
+        ({"LANG": "nds_DE"}, "en"),
+    ],
+)
+def test_the_console_language_follows_the_posix_locale(environ: dict[str, str], expected: str) -> None:
+    assert console_language(environ) == expected
 
 
 def test_a_clear_answer_has_no_hedge_line(sure_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,8 +46,8 @@ test: setup test-tools
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check bot index tests
-	$(VENV)/bin/ruff format --check bot index tests
+	$(VENV)/bin/ruff check bot index bench tests
+	$(VENV)/bin/ruff format --check bot index bench tests
 	$(VENV)/bin/mypy
 
 # Latency, build, scale, cold start and bot benchmarks: about 7 minutes on 2 cores; the

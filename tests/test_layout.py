@@ -28,7 +28,7 @@ def imports(modules: dict[str, Path], name: str) -> list[tuple[str, list[str], i
     reaches one of ``modules``."""
     path = modules[name]
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = []
+    found: list[tuple[str, list[str], int]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found += [(alias.name, [], node.lineno) for alias in node.names]

@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -45,25 +45,30 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def environment(workdir: Path, **env: str) -> dict[str, str]:
+def environment(workdir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without the bot's settings, in the C locale (the console's
     English), plus ``workdir``'s folders and ``env``."""
     found = {k: v for k, v in os.environ.items() if k not in SETTINGS and k not in LOCALE}
     found.update({"LANG": "C.UTF-8", "CORPUS_DIR": str(workdir / "corpus"), "INDEX_DIR": str(workdir / "index")})
-    found.update(env)
+    found.update(env or {})
     return found
 
 
 def run(
-    workdir: Path, *args: str, stdin: str = "", preexec: Callable[[], None] | None = None, **env: str
+    workdir: Path,
+    *args: str,
+    stdin: str = "",
+    preexec: Callable[[], None] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in ``workdir`` (see ``environment`` for ``env``)."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=workdir,
-        env=environment(workdir, **env),
+        env=environment(workdir, env),
         timeout=300,
         preexec_fn=preexec,
     )
@@ -112,7 +117,7 @@ def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
 
 def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engine, hedging_engine: Engine) -> None:
     built = article_engine.config.corpus_dir.parent  # corpus/ and index/ of the shared engine: read, never rebuilt
-    result = run(built, "ask", "--json", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", **HEDGING)
+    result = run(built, "ask", "--json", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", env=HEDGING)
     assert result.returncode == 0, result.stderr
     assert "rebuilding" not in result.stderr
     hedged, refused = (json.loads(line) for line in result.stdout.splitlines())
@@ -120,7 +125,7 @@ def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engi
     assert hedged["passages"][0]["sentence"] == ANSWER_SENTENCE  # the same passages, only flagged
     assert refused["outcome"] == "refused" and refused["answered"] is False and refused["passages"] == []
 
-    plain = run(built, "ask", QUESTION, **HEDGING)
+    plain = run(built, "ask", QUESTION, env=HEDGING)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
 
@@ -133,11 +138,11 @@ def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engi
 def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedging_engine: Engine) -> None:
     built = article_engine.config.corpus_dir.parent
     for locale in ({"LANG": "nl_NL.UTF-8"}, {"LANG": "en_US.UTF-8", "LC_ALL": "nl_BE.UTF-8"}):
-        plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", **HEDGING, **locale)
+        plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", env={**HEDGING, **locale})
         assert plain.returncode == 0, plain.stderr
         assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]\n**{ANSWER_SENTENCE}**")
         assert f"\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
-    english = run(built, "ask", QUESTION, **HEDGING, LANG="nl_NL.UTF-8", LC_ALL="C")
+    english = run(built, "ask", QUESTION, env={**HEDGING, "LANG": "nl_NL.UTF-8", "LC_ALL": "C"})
     assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]")
 
     typed, shown = io.StringIO(f"{QUESTION}\n{'x' * 5000}\nquit\n"), io.StringIO()
@@ -200,7 +205,7 @@ def test_serve_without_token_points_at_the_way_out(workdir: Path) -> None:
     [("TOP_K", "many"), ("WEBHOOK_SECRET", "has spaces!"), ("ADMIN_USER_IDS", "12,alice")],
 )
 def test_malformed_setting_is_named_in_one_line(workdir: Path, name: str, value: str) -> None:
-    result = run(workdir, "ask", "hallo", **{name: value})
+    result = run(workdir, "ask", "hallo", env={name: value})
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: setting {name}:")
     assert result.stderr.count("\n") == 1
@@ -208,7 +213,7 @@ def test_malformed_setting_is_named_in_one_line(workdir: Path, name: str, value:
 
 
 def test_an_answer_bar_below_the_passage_bar_is_refused_in_one_line(workdir: Path) -> None:
-    result = run(workdir, "ask", "hallo", MIN_RELEVANCE="5", ANSWER_RELEVANCE="4")
+    result = run(workdir, "ask", "hallo", env={"MIN_RELEVANCE": "5", "ANSWER_RELEVANCE": "4"})
     assert result.returncode == 2
     assert result.stderr == "error: setting ANSWER_RELEVANCE: Value error, must be at least MIN_RELEVANCE (5), is 4\n"
 

@@ -77,16 +77,18 @@ def test_a_bad_prepared_file_stops_start_up_with_one_line(tmp_path: Path, conten
 def test_python_m_bot_link_prints_the_link_or_one_line_why_not(tmp_path: Path) -> None:
     (tmp_path / "q.toml").write_text(PREPARED, "utf-8")
     env = {"BOT_USERNAME": "@article_test_bot", "PREPARED_QUESTIONS": str(tmp_path / "q.toml")}
-    short = run(tmp_path, "link", SHORT, **env)
+    short = run(tmp_path, "link", SHORT, env=env)
     assert (short.returncode, short.stdout) == (0, f"https://t.me/article_test_bot?start={encode(SHORT)}\n")
-    named = run(tmp_path, "link", QUESTION, **env)
+    named = run(tmp_path, "link", QUESTION, env=env)
     assert named.stdout == "https://t.me/article_test_bot?start=poetin-bezoek\n"
-    too_long = run(tmp_path, "link", QUESTION + " En daarna?", **env)
+    too_long = run(tmp_path, "link", QUESTION + " En daarna?", env=env)
     assert too_long.returncode == 1 and too_long.stdout == ""
     assert too_long.stderr.startswith("error: the question takes ") and too_long.stderr.count("\n") == 1
     anonymous = run(tmp_path, "link", SHORT)
     assert anonymous.returncode == 2 and anonymous.stderr.startswith("error: BOT_USERNAME is not set")
-    broken = run(tmp_path, "link", SHORT, BOT_USERNAME="article_test_bot", PREPARED_QUESTIONS=str(tmp_path / "nope"))
+    broken = run(
+        tmp_path, "link", SHORT, env={"BOT_USERNAME": "article_test_bot", "PREPARED_QUESTIONS": str(tmp_path / "nope")}
+    )
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
     assert broken.stderr.startswith("error: setting PREPARED_QUESTIONS: Value error, cannot read ")
 

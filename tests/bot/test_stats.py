@@ -95,11 +95,11 @@ def test_liked_questions_load_as_a_question_set(filled: Feedback) -> None:
 
 def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: Path) -> None:
     env = {"FEEDBACK_DB": str(filled.path)}
-    shown = run(tmp_path, "stats", "--days", "3", **env)
+    shown = run(tmp_path, "stats", "--days", "3", env=env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Last 3 days") and f"1. {CAPITAL}" in shown.stdout
     files = ["--csv", str(tmp_path / "out.csv"), "--export-eval", str(tmp_path / "x.json")]
-    result = run(tmp_path, "stats", *files, **env)
+    result = run(tmp_path, "stats", *files, env=env)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader((tmp_path / "out.csv").open(newline="", encoding="utf-8")))
     assert tuple(rows[0]) == stats.CSV_HEADER and len(rows) > 6
@@ -119,7 +119,7 @@ def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: P
 def test_bad_arguments_and_a_missing_database_are_one_line(
     filled: Feedback, tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
-    result = run(tmp_path, "stats", *args, **{"FEEDBACK_DB": str(filled.path), **env})
+    result = run(tmp_path, "stats", *args, env={"FEEDBACK_DB": str(filled.path), **env})
     assert result.returncode == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr

@@ -36,7 +36,7 @@ def test_a_debug_webhook_start_logs_set_webhook_without_the_secrets(
     botapi: BotApiStub, article_engine: Engine, tmp_path: Path
 ) -> None:
     config = article_engine.config
-    worker = start_worker("debug", botapi, config.corpus_dir, config.index_dir, tmp_path, LOG_LEVEL="DEBUG")
+    worker = start_worker("debug", botapi, config.corpus_dir, config.index_dir, tmp_path, env={"LOG_LEVEL": "DEBUG"})
     try:
         wait_ready(worker)
         assert botapi.wait_for("setWebhook")[0].params["secret_token"] == SECRET

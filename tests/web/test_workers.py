@@ -112,7 +112,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, store: St
 def workers(api: BotApiStub, shared: Shared, store: Store) -> Iterator[list[Worker]]:
     """Two workers on one INDEX_DIR, as behind a load balancer; stopped with SIGTERM at the end."""
     started = [
-        start_worker(name, api, shared.corpus, shared.index, shared.root, **store.env)
+        start_worker(name, api, shared.corpus, shared.index, shared.root, env=store.env)
         for name in ("worker-a", "worker-b")
     ]
     try:

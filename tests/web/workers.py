@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +57,10 @@ def start_worker(
     index: Path,
     folder: Path,
     preexec: Callable[[], None] | None = None,
-    **env: str,
+    env: Mapping[str, str] | None = None,
 ) -> Worker:
-    """Start a worker serving the webhook with the stub as its Bot API (not waiting for it);
-    ``preexec`` runs in the child before it starts (to lower a limit, say)."""
+    """Start a worker serving the webhook with the stub as its Bot API (not waiting for it), with
+    ``env`` over its settings; ``preexec`` runs in the child before it starts (to lower a limit, say)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
     environment.update(
@@ -79,7 +79,7 @@ def start_worker(
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
-    environment.update(env)
+    environment.update(env or {})
     log = folder / f"{name}.log"
     with log.open("wb") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(

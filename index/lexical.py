@@ -1,4 +1,9 @@
-"""BM25 over sentences, for the names, dates and numbers that embeddings blur."""
+"""BM25 over sentences, for the names, dates and numbers that embeddings blur.
+
+Each document's words are stemmed with the Snowball stemmer of its own language, Dutch or English
+(``language_of``), and a question's words with both (``question_tokens``): a question may come in
+either language, and a stem that the corpus does not hold adds nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import bm25s
 import numpy as np
@@ -14,9 +20,17 @@ from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 from index.arrays import distinct, mapped
 
+Language = Literal["dutch", "english"]  # Snowball's names
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
-_STEMMER = Stemmer.Stemmer("dutch")
+_STEMMERS: dict[Language, Stemmer.Stemmer] = {"dutch": Stemmer.Stemmer("dutch"), "english": Stemmer.Stemmer("english")}
+# Stopwords of one language only ("het", "niet"; "the", "not"): what tells a text's language.
+_MARKERS: dict[Language, frozenset[str]] = {
+    "dutch": frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN),
+    "english": frozenset(STOPWORDS_EN) - frozenset(STOPWORDS_DUTCH),
+}
+LANGUAGE_SAMPLE = 20_000  # characters of a document read to tell its language
 IMPACT = "impact.npy"
 WORD_ROWS = 2048  # candidate rows a query word gives at most (see ``LexicalIndex.top``)
 
@@ -26,11 +40,31 @@ def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-case words without Dutch or English stopwords, stemmed with the Dutch Snowball stemmer,
-    diacritics removed."""
+def language_of(texts: Iterable[str]) -> Language:
+    """English when the first ``LANGUAGE_SAMPLE`` characters of ``texts`` (a document's paragraphs)
+    have more English-only than Dutch-only stopwords, else Dutch."""
+    counts: dict[Language, int] = {"dutch": 0, "english": 0}
+    left = LANGUAGE_SAMPLE
+    for text in texts:
+        words = _WORD.findall(text[:left].lower())
+        for language, markers in _MARKERS.items():
+            counts[language] += sum(word in markers for word in words)
+        left -= len(text)
+        if left <= 0:
+            break
+    return "english" if counts["english"] > counts["dutch"] else "dutch"
+
+
+def tokenize(text: str, language: Language = "dutch") -> list[str]:
+    """Lower-case words without Dutch or English stopwords, stemmed with ``language``'s Snowball
+    stemmer, diacritics removed."""
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return [_fold(w) for w in _STEMMER.stemWords(words)]
+    return [_fold(w) for w in _STEMMERS[language].stemWords(words)]
+
+
+def question_tokens(question: str) -> list[str]:
+    """A question's words stemmed as Dutch and as English, each distinct stem once."""
+    return list(dict.fromkeys(tokenize(question, "dutch") + tokenize(question, "english")))
 
 
 class LexicalIndex:
@@ -42,15 +76,19 @@ class LexicalIndex:
         self._impact = impact if impact is not None else _impact_order(model)
 
     @classmethod
-    def build(cls, texts: Iterable[str], size: int) -> LexicalIndex:
-        """BM25 over ``texts``, ``size`` of them."""
+    def build(cls, texts: Iterable[str], size: int, languages: Iterable[Language] | None = None) -> LexicalIndex:
+        """BM25 over ``texts``, ``size`` of them, each stemmed in its language (``languages``, in
+        the same order; Dutch for all without it)."""
+        pairs: Iterable[tuple[str, Language]] = (
+            zip(texts, languages, strict=True) if languages is not None else ((text, "dutch") for text in texts)
+        )
         model = bm25s.BM25()
-        model.index([tokenize(t) for t in texts], show_progress=False)
+        model.index([tokenize(text, language) for text, language in pairs], show_progress=False)
         return cls(model, size)
 
     def _known(self, query: str) -> list[str]:
         vocabulary = self._model.vocab_dict
-        return [t for t in tokenize(query) if t in vocabulary]
+        return [t for t in question_tokens(query) if t in vocabulary]
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query``; all zeros when no query word is in the vocabulary."""

@@ -57,9 +57,10 @@ from index.vectors import read_vector_index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 8  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+FORMAT_VERSION = 9  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
 # 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json; 7: BM25 postings
-# best first (lexical/impact.npy); 8: paragraph hubness (hubness.npy)
+# best first (lexical/impact.npy); 8: paragraph hubness (hubness.npy); 9: BM25 stems each document
+# in its own language
 POINTER = "CURRENT"
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long

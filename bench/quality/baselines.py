@@ -7,6 +7,7 @@ engine combines them, not from different ingredients.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 import bm25s
@@ -16,15 +17,25 @@ from bench.quality.data import Question
 from bench.quality.scoring import Result, rank_of_gold
 from index import Paragraph
 from index.encoders import Encoder
-from index.lexical import tokenize
+from index.lexical import Language, language_of, question_tokens, tokenize
 
 BM25 = "bm25"
 DENSE = "dense"
 
 
-def bm25_scores(paragraphs: Sequence[str], questions: Sequence[str]) -> np.ndarray:
+def languages(paragraphs: Sequence[Paragraph]) -> list[Language]:
+    """The language each paragraph is stemmed in: its document's, as the engine's index tells it."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for paragraph in paragraphs:
+        texts[paragraph.source].append(paragraph.text)
+    found = {source: language_of(document) for source, document in texts.items()}
+    return [found[paragraph.source] for paragraph in paragraphs]
+
+
+def bm25_scores(paragraphs: Sequence[Paragraph], questions: Sequence[str]) -> np.ndarray:
     """BM25 (``bm25s``, the engine's tokenizer) of every question (rows) against every paragraph."""
-    return bm25_matrix([tokenize(text) for text in paragraphs], [tokenize(question) for question in questions])
+    documents = [tokenize(p.text, language) for p, language in zip(paragraphs, languages(paragraphs), strict=True)]
+    return bm25_matrix(documents, [question_tokens(question) for question in questions])
 
 
 def bm25_matrix(documents: Sequence[list[str]], questions: Sequence[list[str]]) -> np.ndarray:
@@ -80,6 +91,6 @@ def baselines(
     texts = [p.text for p in paragraphs]
     asked = [q.text for q in answerable]
     return [
-        *ranked_results(BM25, answerable, paragraphs, bm25_scores(texts, asked)),
+        *ranked_results(BM25, answerable, paragraphs, bm25_scores(paragraphs, asked)),
         *ranked_results(DENSE, answerable, paragraphs, dense_scores(encoder, texts, asked, vectors)),
     ]

@@ -177,7 +177,7 @@ def _floors() -> list[Target]:
         Target(v2_r1, ">=", 0.75),
         Target(v2_r3, ">=", 0.92),
         Target(squad_r1, ">=", 0.87),  # target 0.92
-        Target(squad_r3, ">=", 0.96),  # target 0.99
+        Target(squad_r3, ">=", 0.97),  # target 0.99
         Target(metric("qa_dev_v2", "off_topic_refused"), ">=", 0.80),  # target 0.85
         Target(metric("squad-vs-article", "off_topic_refused"), ">=", 0.90),
         Target(metric("qa_dev_v2", "near_topic_hedged_or_refused"), ">=", 0.30),  # target 0.40

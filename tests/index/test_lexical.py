@@ -53,3 +53,22 @@ def test_saved_postings_order_is_mapped_and_required(tmp_path: Path) -> None:
     (tmp_path / "lexical" / lexical.IMPACT).unlink()
     with pytest.raises(FileNotFoundError):
         LexicalIndex.load(tmp_path / "lexical", len(TEXTS))
+
+
+def test_a_document_is_stemmed_in_its_language_and_a_question_in_both() -> None:
+    """'approving' meets 'approved' only through the English stemmer, 'verkiezingen' meets
+    'verkiezing' only through the Dutch one, and a question's language need not be known."""
+    english = "The parliament approved the membership after a long debate."
+    dutch = "De verkiezing van het parlement is volgend jaar."
+    assert lexical.language_of([english]) == "english"
+    assert lexical.language_of([dutch, dutch, english]) == "dutch"  # the language of most of its stopwords
+    assert lexical.language_of([dutch, english * 3]) == "english"
+    assert lexical.language_of([]) == "dutch"
+    assert lexical.tokenize("approving", "english") == lexical.tokenize("approved", "english")
+    assert lexical.tokenize("approving", "dutch") != lexical.tokenize("approved", "dutch")
+
+    index = LexicalIndex.build([english, dutch], 2, ["english", "dutch"])
+    assert list(index.top("Who is approving the membership?", 2)[0]) == [0]
+    assert list(index.top("Wanneer zijn de verkiezingen?", 2)[0]) == [1]
+    dutch_only = LexicalIndex.build([english, dutch], 2)
+    assert index.scores("approving")[0] > 0 and dutch_only.scores("approving")[0] == 0

@@ -20,7 +20,7 @@ from index.arrays import RowFile, RowWriter, save_rows
 from index.background import background_texts
 from index.documents import Corpus, Paragraph
 from index.encoders import BATCH, Encoder
-from index.lexical import LexicalIndex, language_of
+from index.lexical import LexicalIndex, languages_by_source
 from index.passages import PassageWriter, rows_of
 from index.search import hubness, titled
 from index.store import new_manifest
@@ -72,7 +72,7 @@ def write_build(
     save_rows(folder / "hubness.npy", _hubness(RowFile(folder / "paragraphs.npy"), encoder.queries(background)))
     if check is not None:
         check()
-    languages = {d.name: language_of(p.text for p in d.paragraphs) for d in corpus.documents}
+    languages = languages_by_source(paragraphs)
     sentence_languages = (languages[p.source] for p in paragraphs for _ in rows_of(p))
     LexicalIndex.build(_sentences(paragraphs), rows, sentence_languages).save(folder / "lexical")
     if check is not None:

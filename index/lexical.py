@@ -19,6 +19,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 from index.arrays import distinct, mapped
+from index.documents import Paragraph
 
 Language = Literal["dutch", "english"]  # Snowball's names
 
@@ -53,6 +54,14 @@ def language_of(texts: Iterable[str]) -> Language:
         if left <= 0:
             break
     return "english" if counts["english"] > counts["dutch"] else "dutch"
+
+
+def languages_by_source(paragraphs: Iterable[Paragraph]) -> dict[str, Language]:
+    """Each document's language (``language_of`` its paragraphs), by file name."""
+    texts: dict[str, list[str]] = {}
+    for paragraph in paragraphs:
+        texts.setdefault(paragraph.source, []).append(paragraph.text)
+    return {source: language_of(document) for source, document in texts.items()}
 
 
 def tokenize(text: str, language: Language = "dutch") -> list[str]:

@@ -5,9 +5,9 @@ and usually answered by one sentence), the cosine of its best sentence read afte
 document's title ("Armenia icc: Hij zei ..." gives a sentence the subject its pronouns
 leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), less half
 its hubness (below), and the BM25 score of its best sentence (names, dates and numbers that
-embeddings blur). Each is turned
-into a z-score over the candidates and the four are added with equal weights: weights searched
-on the tune halves did not carry over to the check halves (README "Quality" has the ablation).
+embeddings blur). Each is turned into a z-score over the candidates and the four are added with
+equal weights, which a search of the weights on the tune halves picks too (README "Quality" has
+the ablation).
 
 Some whole-paragraph vectors are hubs: near questions on every subject, they come first for
 questions other paragraphs answer. Cross-domain similarity local scaling (CSLS, Conneau et al.

@@ -7,7 +7,6 @@ engine combines them, not from different ingredients.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import bm25s
@@ -17,7 +16,7 @@ from bench.quality.data import Question
 from bench.quality.scoring import Result, rank_of_gold
 from index import Paragraph
 from index.encoders import Encoder
-from index.lexical import Language, language_of, question_tokens, tokenize
+from index.lexical import Language, languages_by_source, question_tokens, tokenize
 
 BM25 = "bm25"
 DENSE = "dense"
@@ -25,10 +24,7 @@ DENSE = "dense"
 
 def languages(paragraphs: Sequence[Paragraph]) -> list[Language]:
     """The language each paragraph is stemmed in: its document's, as the engine's index tells it."""
-    texts: dict[str, list[str]] = defaultdict(list)
-    for paragraph in paragraphs:
-        texts[paragraph.source].append(paragraph.text)
-    found = {source: language_of(document) for source, document in texts.items()}
+    found = languages_by_source(paragraphs)
     return [found[paragraph.source] for paragraph in paragraphs]
 
 

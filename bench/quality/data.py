@@ -64,6 +64,7 @@ class Question:
     lang: str = "en"
     style: str = ""
     gold: Gold | None = field(default=None, compare=False)
+    answers: tuple[str, ...] = field(default=(), compare=False)  # the answer's exact words, when the set gives them
 
 
 def half_of(position: int) -> Half:
@@ -75,7 +76,14 @@ def qa_dev(data: dict[str, Any]) -> list[Question]:
     """qa_dev.json: answerable (gold substrings) and unanswerable (to be refused)."""
     questions = [
         Question(
-            "qa_dev", "answerable", item["q"], half_of(i), i, item["lang"], gold=Gold(fragments=tuple(item["gold"]))
+            "qa_dev",
+            "answerable",
+            item["q"],
+            half_of(i),
+            i,
+            item["lang"],
+            gold=Gold(fragments=tuple(item["gold"])),
+            answers=tuple(item["gold"]),
         )
         for i, item in enumerate(data["answerable"])
     ]
@@ -87,7 +95,7 @@ def qa_dev(data: dict[str, Any]) -> list[Question]:
 
 
 def qa_dev_v2(data: dict[str, Any], source: str) -> list[Question]:
-    """qa_dev_v2.json: answerable (gold paragraph numbers), off_topic and near_topic."""
+    """qa_dev_v2.json: answerable (gold paragraph numbers, and the answer's words), off_topic and near_topic."""
     questions = [
         Question(
             "qa_dev_v2",
@@ -98,6 +106,7 @@ def qa_dev_v2(data: dict[str, Any], source: str) -> list[Question]:
             item["lang"],
             item["style"],
             Gold(paragraphs=frozenset((source, int(n)) for n in item["paragraph"])),
+            tuple(item["gold"]),
         )
         for i, item in enumerate(data["answerable"])
     ]
@@ -134,7 +143,10 @@ def squad(data: dict[str, Any]) -> tuple[list[Question], list[Question]]:
                     own.append(Question("squad", "near_topic", item["question"], half, position))
                 else:
                     gold = Gold(paragraphs=frozenset({(source, number)}))
-                    own.append(Question("squad", "answerable", item["question"], half, position, gold=gold))
+                    answers = tuple(answer["text"] for answer in item["answers"])
+                    own.append(
+                        Question("squad", "answerable", item["question"], half, position, gold=gold, answers=answers)
+                    )
                 elsewhere.append(Question("squad-vs-article", "off_topic", item["question"], half, position))
     return own, elsewhere
 

@@ -22,6 +22,7 @@ COLUMNS = (
     ("recall@1", "recall_at_1", False),
     ("recall@3", "recall_at_3", False),
     ("MRR@3", "mrr", False),
+    ("answer sentence marked", "answer_marked", False),
     ("answerable refused", "answerable_refused", False),
     ("answerable hedged", "answerable_hedged", False),
     ("off-topic", "off_topic", True),

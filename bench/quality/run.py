@@ -22,7 +22,17 @@ from bench.quality import data
 from bench.quality.baselines import baselines
 from bench.quality.data import ARTICLE, EVAL_DIR, FILES, PROJECT, SETS, Question
 from bench.quality.report import render, to_json
-from bench.quality.scoring import ENGINE, Breakdown, K, Result, Tables, breakdown, first_hit, tabulate
+from bench.quality.scoring import (
+    ENGINE,
+    Breakdown,
+    K,
+    Result,
+    Tables,
+    breakdown,
+    first_hit,
+    marks_answer,
+    tabulate,
+)
 from bench.quality.targets import Check, Gap, check_all, gaps
 from index import Engine, EngineConfig, QuestionError
 from index.encoders import DEFAULT_MODEL, Encoder
@@ -88,7 +98,8 @@ def ask_all(engine: Engine, questions: Sequence[Question], workers: int = WORKER
             answer = engine.ask(question.text, k=K)
         except QuestionError as exc:
             return Result(question, ENGINE, None, "refused", str(exc))
-        return Result(question, ENGINE, first_hit(answer.passages, question.gold), answer.outcome)
+        rank = first_hit(answer.passages, question.gold)
+        return Result(question, ENGINE, rank, answer.outcome, marked=marks_answer(answer.passages, question))
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="quality") as pool:
         return list(pool.map(one, questions))
@@ -156,8 +167,10 @@ def _preamble(command: str, model: str, seconds: dict[str, float], questions: in
         "SQuAD's answerable and impossible questions are split each by their own position.",
         f"Engine rows: `Engine.ask(question, k={K})`, every question once per corpus. A question is found at rank r "
         "when the r-th passage is a gold paragraph (qa_dev: contains a gold substring). MRR@3 = mean of 1/r "
-        f"over the answerable questions (0 when not in the top {K}). Baselines rank whole paragraphs and never "
-        "refuse; a gold paragraph tied with others ranks after them.",
+        f"over the answerable questions (0 when not in the top {K}). Answer sentence marked = of the answerable "
+        "questions whose first passage is right, the share whose marked sentence holds the answer's words (the "
+        "set's gold strings; SQuAD's answer texts). Baselines rank whole paragraphs and never refuse; a gold "
+        "paragraph tied with others ranks after them.",
         f"{questions} engine questions in {asked:.1f} s ({1000 * asked / max(questions, 1):.1f} ms each); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items() if not k.endswith(": engine")),
     ]

@@ -28,6 +28,8 @@ class PassageLike(Protocol):
     def source(self) -> str: ...
     @property
     def paragraph(self) -> int: ...
+    @property
+    def sentence(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class Result:
 
     ``rank``: 1-based rank of the first right passage within the top ``K``, None when none of
     them is right (or the question is not answerable). ``outcome``: the engine's answered,
-    hedged or refused; None for the baselines, which never refuse.
+    hedged or refused; None for the baselines, which never refuse. ``marked``: whether the
+    sentence the engine marks in its first passage holds the answer, when that passage is right
+    and the set gives the answer's words; None otherwise.
     """
 
     question: Question
@@ -44,6 +48,7 @@ class Result:
     rank: int | None
     outcome: str | None = None
     error: str = ""
+    marked: bool | None = None
 
 
 def first_hit(passages: Sequence[PassageLike], gold: Gold | None, k: int = K) -> int | None:
@@ -54,6 +59,14 @@ def first_hit(passages: Sequence[PassageLike], gold: Gold | None, k: int = K) ->
         if gold.matches(passage.source, passage.paragraph, passage.text):
             return position
     return None
+
+
+def marks_answer(passages: Sequence[PassageLike], question: Question) -> bool | None:
+    """Whether the first passage's marked sentence holds one of the question's answers; None
+    when that passage is not right or the question has no answer words."""
+    if not question.answers or first_hit(passages, question.gold, k=1) != 1:
+        return None
+    return any(answer in passages[0].sentence for answer in question.answers)
 
 
 def rank_of_gold(scores: np.ndarray, gold: np.ndarray, k: int = K) -> int | None:
@@ -78,6 +91,7 @@ class Figures:
     recall_at_1: float | None
     recall_at_3: float | None
     mrr: float | None
+    answer_marked: float | None  # of the answerable questions with a right first passage (``Result.marked``)
     answerable_refused: float | None
     answerable_hedged: float | None
     off_topic: int
@@ -109,6 +123,7 @@ def aggregate(results: Iterable[Result]) -> Figures:
         recall_at_1=_share([r.rank == 1 for r in answerable]),
         recall_at_3=_share([r.rank is not None and r.rank <= K for r in answerable]),
         mrr=sum(1 / r.rank for r in answerable if r.rank) / len(answerable) if answerable else None,
+        answer_marked=_share([r.marked for r in answerable if r.marked is not None]),
         answerable_refused=outcomes(answerable, "refused"),
         answerable_hedged=outcomes(answerable, "hedged"),
         off_topic=len(off_topic),

@@ -18,7 +18,7 @@ from bench.quality import data
 from bench.quality.data import DataError, Gold, Question
 from bench.quality.report import render
 from bench.quality.run import evaluate
-from bench.quality.scoring import Result, aggregate, first_hit, rank_of_gold, tabulate
+from bench.quality.scoring import Result, aggregate, first_hit, marks_answer, rank_of_gold, tabulate
 from bench.quality.targets import MAX_GAP, TARGETS, Target, check, gaps, metric
 from index import load_corpus
 
@@ -28,6 +28,7 @@ class P:
     text: str
     source: str = "a.txt"
     paragraph: int = 1
+    sentence: str = ""
 
 
 def _question(kind: str = "answerable", half: str = "check", gold: Gold | None = None, **more: Any) -> Question:
@@ -83,6 +84,12 @@ def test_halves_alternate_within_each_list() -> None:
     assert halves["n0"] == "tune"
 
 
+def _qa(question: str, impossible: bool, context: str) -> dict[str, Any]:
+    """A SQuAD question: an answerable one's answer is its context's first word."""
+    answers = [] if impossible else [{"text": context.split()[0], "answer_start": 0}]
+    return {"question": question, "is_impossible": impossible, "answers": answers}
+
+
 def _squad(*articles: list[tuple[str, list[tuple[str, bool]]]]) -> dict[str, Any]:
     """SQuAD-shaped data: per article, (context, [(question, is_impossible), ...]) per paragraph."""
     return {
@@ -90,8 +97,7 @@ def _squad(*articles: list[tuple[str, list[tuple[str, bool]]]]) -> dict[str, Any
             {
                 "title": f"Article {a}",
                 "paragraphs": [
-                    {"context": context, "qas": [{"question": q, "is_impossible": no} for q, no in qas]}
-                    for context, qas in paragraphs
+                    {"context": context, "qas": [_qa(q, no, context) for q, no in qas]} for context, qas in paragraphs
                 ],
             }
             for a, paragraphs in enumerate(articles)
@@ -114,6 +120,13 @@ def test_squad_questions_split_by_their_own_position_and_keep_their_half() -> No
     gold = {q.text: q.gold for q in own if q.kind == "answerable"}
     assert gold["q2?"] == Gold(paragraphs=frozenset({("Article_0.txt", 2)}))
     assert gold["q4?"] == Gold(paragraphs=frozenset({("Article_1.txt", 1)}))
+    assert {q.text: q.answers for q in own} == {
+        "q0?": ("One.",),
+        "q2?": ("Two.",),
+        "q4?": ("Three.",),
+        "q1?": (),
+        "q3?": (),
+    }
 
 
 def test_squad_corpus_has_the_data_paragraphs_or_is_refused(tmp_path: Path) -> None:
@@ -129,6 +142,30 @@ def test_squad_corpus_has_the_data_paragraphs_or_is_refused(tmp_path: Path) -> N
     broken = _squad([("First.\n\nStill first.", []), ("Second.", [])])
     with pytest.raises(DataError, match="blank line"):
         data.write_squad_corpus(broken, tmp_path / "broken")
+
+
+def test_the_marked_sentence_counts_only_under_a_right_first_passage() -> None:
+    question = _question(answers=("negen maanden",))
+    right = P(
+        "Na een negen maanden durende blokkade. Daarna vluchtten zij.",
+        sentence="Na een negen maanden durende blokkade.",
+    )
+    assert marks_answer([right], question) is True
+    assert marks_answer([P(right.text, sentence="Daarna vluchtten zij.")], question) is False
+    assert (
+        marks_answer([P(right.text, paragraph=2, sentence=right.sentence), right], question) is None
+    )  # right only 2nd
+    assert marks_answer([right], _question()) is None  # no answer words
+    assert marks_answer([], question) is None
+    figures = aggregate(
+        [
+            Result(question, "engine", 1, "answered", marked=True),
+            Result(question, "engine", 1, "answered", marked=False),
+            Result(question, "engine", 2, "answered"),
+        ]
+    )
+    assert figures.answer_marked == pytest.approx(1 / 2)
+    assert aggregate([Result(question, "bm25", 1)]).answer_marked is None
 
 
 def test_aggregate_recall_mrr_and_outcome_shares() -> None:

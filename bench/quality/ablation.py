@@ -73,9 +73,11 @@ def features(
     out: Features = {}
     e5, use = encoders[E5_MODEL], encoders[USE_MODEL]
     q = e5.queries(questions)
-    sentence_scores = q @ e5.documents([s for _, s in sentences]).T
+    sentence_vectors = e5.documents([s for _, s in sentences])
+    paragraph_vectors = e5.documents([p.text for p in paragraphs])
+    sentence_scores = q @ sentence_vectors.T
     out["e5 sentence"] = best_per_paragraph(sentence_scores, owner, n)
-    out["e5 paragraph"] = q @ e5.documents([p.text for p in paragraphs]).T
+    out["e5 paragraph"] = q @ paragraph_vectors.T
     with_titles = [titled(titles[paragraphs[i].source], s) for i, s in sentences]
     out["e5 titled sentence"] = best_per_paragraph(q @ e5.documents(with_titles).T, owner, n)
     out["e5 window"] = best_per_paragraph(
@@ -83,16 +85,17 @@ def features(
     )
     # CSLS as the engine does it (index.search.hubness): against the background read as questions.
     hub_questions = e5.queries(background_texts())
-    paragraph_vectors = e5.documents([p.text for p in paragraphs])
     out["e5 paragraph, hubness discounted"] = out["e5 paragraph"] - hubness(paragraph_vectors, hub_questions) / 2
-    sentence_hubness = hubness(e5.documents([s for _, s in sentences]), hub_questions)
+    sentence_hubness = hubness(sentence_vectors, hub_questions)
     out["e5 sentence, hubness discounted"] = best_per_paragraph(sentence_scores - sentence_hubness / 2, owner, n)
     u = use.queries(questions)
     out["use sentence"] = best_per_paragraph(u @ use.documents([s for _, s in sentences]).T, owner, n)
     dutch = bm25_matrix([tokenize(s) for _, s in sentences], [tokenize(question) for question in questions])
     out["bm25 sentence"] = best_per_paragraph(dutch, owner, n)
-    stemmed = zip(sentences, languages([paragraphs[i] for i in owner]), strict=True)
-    own = bm25_matrix([tokenize(s, language) for (_, s), language in stemmed], [question_tokens(q) for q in questions])
+    language = languages(paragraphs)
+    own = bm25_matrix(
+        [tokenize(s, language[i]) for i, s in sentences], [question_tokens(question) for question in questions]
+    )
     out["bm25 sentence, own language"] = best_per_paragraph(own, owner, n)
     out["bm25 char 4-grams"] = bm25_matrix([char_grams(p.text) for p in paragraphs], [char_grams(q) for q in questions])
     return out

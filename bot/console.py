@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from bot.core.texts import Language
+from bot.core.texts import Language, not_searched
 from bot.core.texts import text as bot_text
 from index import Answer, Engine, QuestionError
 
@@ -83,5 +83,5 @@ def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdo
             answer = engine.ask(line)
             stdout.write(render(answer, topics=topics, color=color, titles=titles_of(engine), lang=lang) + "\n")
         except QuestionError as exc:
-            stdout.write(bot_text(lang, "console_problem", reason=exc) + "\n")
+            stdout.write(not_searched(lang, exc) + "\n")
     stdout.write("\n")

@@ -17,10 +17,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.chat.replies import MESSAGE_LIMIT, escape, not_covered, passage_block, size
+from bot.chat.replies import MESSAGE_LIMIT, not_covered, passage_block, size
 from bot.chat.state import engine, lang, state
 from bot.core import metrics
-from bot.core.texts import Language, text
+from bot.core.texts import Language, not_searched, text
 from index import Engine, Passage, QuestionError
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ def inline_results(
         answer = engine.ask(query, k)
     except QuestionError as exc:
         metrics.INLINE.labels("rejected").inc()
-        problem = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
-        return [_article("problem", problem, text(lang, "bad_question", reason=escape(str(exc))))]
+        problem = not_searched(lang, exc)
+        return [_article("problem", problem, problem)]
     metrics.INLINE.labels(answer.outcome).inc()
     if not answer.passages:
         topics = "; ".join(document.title for document in engine.sources())

@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.core.texts import Language, text
+from bot.core.texts import Language, not_searched, text
 from index import Document, Passage, QuestionError
 from index.documents import split_sentences
 
@@ -145,7 +145,7 @@ def question_problem(error: QuestionError, lang: Language, examples: Sequence[st
     digit (with an example to copy), or too long (with its length and the limit)."""
     if error.reason == "empty":
         return text(lang, "ask_empty", example=escape(examples[0] if examples else "..."))
-    return text(lang, "too_long", length=error.length, limit=error.limit)
+    return not_searched(lang, error)
 
 
 def not_covered(documents: Sequence[Document], examples: Sequence[str], lang: Language) -> str:

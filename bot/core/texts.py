@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # the console reads these texts too, without loading telegram
     from telegram import User
 
+    from index import QuestionError
+
 Language = Literal["en", "nl"]
 
 # Plain strings with ``str.format`` fields. Values filled in from documents or users must be
@@ -35,13 +37,12 @@ TEXTS: dict[Language, dict[str, str]] = {
         "console_intro": "Ask a question about: {topics}.\nType quit or press Ctrl-D to stop.",
         "console_refused": "The article does not say.",
         "console_covers": "It covers: {topics}.",
-        "console_problem": "Sorry: {reason}.",
         "more_button": "More passages ▸",
         "no_more": "There are no more passages for this question.",
         "stale_button": "This button has expired. Please ask your question again.",
         "ask_empty": "Put your question after /ask, for example:\n<code>/ask {example}</code>",
         "too_long": "That question is too long ({length} characters; the limit is {limit}). Please shorten it.",
-        "bad_question": "I can't search for that question: {reason}.",
+        "question_empty": "There is nothing to search for: the question has no letter or digit.",
         "throttled": "You are asking quickly. Please wait {seconds} s before the next question.",
         "not_text": "I can only read text. Type your question, or send /help to see what I know.",
         "document_not_admin": "Only the bot's admins can add documents. Ask your question as text instead.",
@@ -115,13 +116,12 @@ TEXTS: dict[Language, dict[str, str]] = {
         "console_intro": "Stel een vraag over: {topics}.\nTyp quit of druk op Ctrl-D om te stoppen.",
         "console_refused": "Dat staat niet in het artikel.",
         "console_covers": "Het gaat over: {topics}.",
-        "console_problem": "Sorry: {reason}.",
         "more_button": "Meer passages ▸",
         "no_more": "Er zijn geen andere passages voor deze vraag.",
         "stale_button": "Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw.",
         "ask_empty": "Zet je vraag achter /ask, bijvoorbeeld:\n<code>/ask {example}</code>",
         "too_long": "Die vraag is te lang ({length} tekens; het maximum is {limit}). Maak hem korter.",
-        "bad_question": "Op die vraag kan ik niet zoeken: {reason}.",
+        "question_empty": "Er valt niets te zoeken: de vraag heeft geen letter of cijfer.",
         "throttled": "Je vraagt wel erg snel. Wacht {seconds} s voor de volgende vraag.",
         "not_text": "Ik kan alleen tekst lezen. Typ je vraag, of stuur /help om te zien wat ik weet.",
         "document_not_admin": "Alleen de beheerders van de bot kunnen documenten toevoegen. Stel je vraag als tekst.",
@@ -198,3 +198,11 @@ def text(lang: Language, key: str, **values: object) -> str:
         f"{name}_s": "" if values[name] == 1 else ending for name, ending in PLURAL[lang].items() if name in values
     }
     return TEXTS[lang][key].format(**values, **endings)
+
+
+def not_searched(lang: Language, error: QuestionError) -> str:
+    """Why the engine will not search for a question, in ``lang``: no letter or digit, or too long
+    (with its length and the limit)."""
+    if error.reason == "empty":
+        return text(lang, "question_empty")
+    return text(lang, "too_long", length=error.length, limit=error.limit)

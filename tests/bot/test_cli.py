@@ -145,11 +145,13 @@ def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedg
     english = run(built, "ask", QUESTION, env={**HEDGING, "LANG": "nl_NL.UTF-8", "LC_ALL": "C"})
     assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]")
 
-    typed, shown = io.StringIO(f"{QUESTION}\n{'x' * 5000}\nquit\n"), io.StringIO()
+    typed, shown = io.StringIO(f"{QUESTION}\n{'x' * 5000}\n🙂\nquit\n"), io.StringIO()
     chat(hedging_engine, stdin=typed, stdout=shown, lang="nl")
     assert shown.getvalue().startswith(f"Stel een vraag over: {ARTICLE_TITLE}")
     assert f"? {HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]" in shown.getvalue()
-    assert "? Sorry: the question is too long" in shown.getvalue()
+    limit = hedging_engine.config.max_question_chars
+    assert f"? Die vraag is te lang (5000 tekens; het maximum is {limit}). Maak hem korter.\n" in shown.getvalue()
+    assert "? Er valt niets te zoeken: de vraag heeft geen letter of cijfer.\n" in shown.getvalue()
 
 
 @pytest.mark.parametrize(

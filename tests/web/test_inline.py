@@ -103,9 +103,12 @@ async def test_a_query_over_the_question_limit_gets_one_result_saying_why(
     strict = Engine(replace(article_engine.config, max_question_chars=20), article_engine.encoder)
     strict.load()  # the article's index, read: the engine's own question check is the one under test
     server = await start_server(strict, max_question_chars=20)
+    length = len(QUESTION)
     (result,) = (await inline_answer(server, inline_update(QUESTION, language_code="en")))["results"]
-    assert result["title"].startswith("The question is too long") and "the limit is 20" in result["title"]
-    read_html(result["input_message_content"]["message_text"])
+    assert result["title"] == f"That question is too long ({length} characters; the limit is 20). Please shorten it."
+    assert read_html(result["input_message_content"]["message_text"])[0] == result["title"]
+    (dutch,) = (await inline_answer(server, inline_update(QUESTION, language_code="nl")))["results"]
+    assert dutch["title"] == f"Die vraag is te lang ({length} tekens; het maximum is 20). Maak hem korter."
     # Nothing else changed: the next query is answered as usual.
     (short,) = (await inline_answer(server, inline_update(OFF_TOPIC[:20], language_code="en")))["results"]
     assert short["title"] == "The article does not cover this"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -83,10 +83,20 @@ def inline_results(
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``@bot question`` in any chat: the best passages, cached by Telegram and by the engine."""
+    """``@bot question`` in any chat: the best passages, cached by Telegram and by the engine.
+
+    Past the user's ``INLINE_THROTTLE_QUERIES`` in ``INLINE_THROTTLE_SECONDS`` the query gets no
+    results and no search, and Telegram is told not to cache that: the query typed after the wait
+    is answered as usual.
+    """
     query = update.inline_query
     assert query is not None
-    settings = state(context).settings
+    bot_state = state(context)
+    settings = bot_state.settings
+    if await bot_state.inline_throttle.check(query.from_user.id):
+        metrics.INLINE.labels("throttled").inc()
+        await _answer(query, [], cache_time=0)
+        return
     results = await asyncio.to_thread(
         inline_results,
         engine(context),
@@ -95,8 +105,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         k=settings.top_k,
         examples=settings.example_questions,
     )
+    await _answer(query, results, cache_time=settings.inline_cache_seconds)
+
+
+async def _answer(query: InlineQuery, results: list[InlineQueryResultArticle], *, cache_time: int) -> None:
     try:
-        await query.answer(results, cache_time=settings.inline_cache_seconds, is_personal=True)
+        await query.answer(results, cache_time=cache_time, is_personal=True)
     except BadRequest as exc:  # the user typed on: Telegram no longer waits for this query's answer
         logger.info("inline query not answered: %s", exc)
 

@@ -30,18 +30,22 @@ class BotState:
 
     settings: Settings
     throttle: Throttle
+    inline_throttle: Throttle
     feedback: Feedback
     followups: Followups = field(default_factory=Followups)
     reindexer: Reindexer = field(default_factory=Reindexer)
-    # The Redis of REDIS_URL, which the throttle, the rate limiter and the webhook's update ids share.
+    # The Redis of REDIS_URL, which the throttles, the rate limiter and the webhook's update ids share.
     shared: RedisLink | None = None
 
     @classmethod
     def create(cls, settings: Settings, shared: RedisLink | None = None) -> BotState:
-        limit, seconds = settings.throttle_questions, settings.throttle_seconds
+        def throttle(limit: int, seconds: float, name: str) -> Throttle:
+            return RedisThrottle(shared, limit, seconds, name) if shared else Throttle(limit, seconds)
+
         return cls(
             settings=settings,
-            throttle=RedisThrottle(shared, limit, seconds) if shared else Throttle(limit, seconds),
+            throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
+            inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),
             feedback=Feedback(settings.feedback_path, days=settings.feedback_days),
             shared=shared,
         )

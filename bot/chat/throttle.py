@@ -1,7 +1,9 @@
-"""Per-user question throttle: at most N questions in any window of S seconds.
+"""Per-user throttles: at most N requests in any window of S seconds.
 
+The bot keeps two: one for questions (messages, /ask, "More passages") and one for inline
+queries, which clients send as the user types, so they get a limit of their own.
 ``Throttle`` keeps the window in this process; ``RedisThrottle`` keeps it in Redis, so a user
-whose questions reach several workers (on several hosts) gets N in all, not N per worker.
+whose requests reach several workers (on several hosts) gets N in all, not N per worker.
 """
 
 from __future__ import annotations
@@ -70,13 +72,14 @@ class RedisThrottle(Throttle):
     per worker instead of N in all, and nobody is refused because Redis is down.
     """
 
-    def __init__(self, link: RedisLink, limit: int, seconds: float) -> None:
+    def __init__(self, link: RedisLink, limit: int, seconds: float, name: str = "throttle") -> None:
         super().__init__(limit, seconds)
         self.link = link
+        self.name = name  # the windows' key prefix: each throttle counts its own requests
         self._window = link.client.register_script(_WINDOW)
 
     async def check(self, key: int) -> int:
-        window = [self.link.key("throttle", key)]
+        window = [self.link.key(self.name, key)]
         try:
             waiting = int(
                 await self.link.run(

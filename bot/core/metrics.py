@@ -20,7 +20,7 @@ ANSWER_SECONDS = Histogram(
 ERRORS = Counter("bot_errors_total", "Errors caught by the error handler.")
 INLINE = Counter(
     "bot_inline_queries_total",
-    "Inline queries searched, by outcome: answered, hedged, refused, rejected (bad input).",
+    "Inline queries, by outcome: answered, hedged, refused, rejected (bad input), throttled (not searched).",
     ["outcome"],
 )
 INLINE_CHOSEN = Counter(

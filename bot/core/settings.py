@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
+    inline_throttle_queries: int = Field(default=20, ge=1)
+    inline_throttle_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=1_000_000, ge=1)
     example_questions: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EXAMPLES
     # Deep links by name (see ``bot.deeplinks``): PREPARED_QUESTIONS names a TOML file, read here.

@@ -76,6 +76,19 @@ async def test_in_redis_a_user_gets_n_questions_per_window_across_workers(redis_
         await b.aclose()
 
 
+async def test_in_redis_the_question_and_inline_windows_count_apart(redis_server: RedisServer) -> None:
+    link = RedisLink(redis_server.url, "3")
+    questions, inline = RedisThrottle(link, 1, 5.0), RedisThrottle(link, 2, 5.0, "inline")
+    try:
+        assert [await inline.check(7), await inline.check(7)] == [0, 0]
+        assert await inline.check(7) > 0
+        assert await questions.check(7) == 0  # typing inline queries does not use up the user's questions
+        assert await link.client.zcard("article-bot:3:inline:7") == 2
+        assert await link.client.zcard("article-bot:3:throttle:7") == 1
+    finally:
+        await link.aclose()
+
+
 async def test_with_redis_down_each_worker_keeps_its_own_window(redis_server: RedisServer) -> None:
     a, b = RedisLink(redis_server.url, "2"), RedisLink(redis_server.url, "2")
     first, second = RedisThrottle(a, 2, 10.0), RedisThrottle(b, 2, 10.0)

@@ -114,6 +114,28 @@ async def test_a_query_over_the_question_limit_gets_one_result_saying_why(
     assert short["title"] == "The article does not cover this"
 
 
+async def test_past_the_inline_limit_a_user_gets_no_results_and_no_search_until_the_window_passes(
+    start_server: StartServer, article_engine: Engine
+) -> None:
+    server = await start_server(article_engine, inline_throttle_queries=2, inline_throttle_seconds=1.5)
+    throttled = counted("bot_inline_queries_total", {"outcome": "throttled"})
+    refused = counted("bot_inline_queries_total", {"outcome": "refused"})
+    for _ in range(2):
+        assert len((await inline_answer(server, inline_update(QUESTION, user_id=31)))["results"]) == 3
+    late = await inline_answer(server, inline_update(OFF_TOPIC, user_id=31))
+    assert late["results"] == [] and late["cache_time"] == 0 and late["is_personal"] is True
+    assert counted("bot_inline_queries_total", {"outcome": "throttled"}) == throttled + 1
+    assert counted("bot_inline_queries_total", {"outcome": "refused"}) == refused  # not searched
+    # Another user, and the chat's own question window, are not affected.
+    assert len((await inline_answer(server, inline_update(QUESTION, user_id=32)))["results"]) == 3
+    assert (await server.post_update(message_update(1, chat_id=31, text=QUESTION))).status_code == 200
+    (chat,) = await server.api.async_wait_for("sendMessage")
+    assert read_html(chat.params["text"])[1].startswith(ANSWER_SENTENCE)  # answered as usual
+    await asyncio.sleep(1.6)
+    (again,) = (await inline_answer(server, inline_update(OFF_TOPIC, user_id=31)))["results"]
+    assert again["title"] == "Dat staat niet in het artikel"
+
+
 async def test_malformed_inline_updates_are_refused_before_they_reach_a_handler(
     start_server: StartServer, article_engine: Engine
 ) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.core.settings import SettingsError, load_settings
+from bot.core.settings import Settings, SettingsError, load_settings
 from index import EngineConfig
+from tests.conftest import PROJECT
 
 ENGINE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(EngineConfig)}
 
@@ -116,3 +118,8 @@ def test_a_refused_redis_url_does_not_repeat_its_password(monkeypatch: pytest.Mo
     with pytest.raises(SettingsError) as raised:
         load_settings(_env_file=None)
     assert str(raised.value).startswith("setting REDIS_URL: ") and "hunter2-pass" not in str(raised.value)
+
+
+def test_env_example_lists_every_setting_and_only_settings() -> None:
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (PROJECT / ".env.example").read_text("utf-8"), re.MULTILINE))
+    assert listed == {name.upper() for name in Settings.model_fields}

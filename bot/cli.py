@@ -194,12 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings)
         if command == "link":
             return print_link(settings, args.question)
+        from bot.console import chat, console_language
+
         if command == "stats":
             from bot.core.stats import run
 
-            return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval)
+            return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval, lang=console_language())
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
-        from bot.console import chat, console_language
 
         if command == "ask":
             return ask(engine, args.question, as_json=args.json, k=args.k, lang=console_language())

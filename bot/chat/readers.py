@@ -120,5 +120,5 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         logger.warning("no statistics: %s", exc)
         await message.reply_html(text(lang(update), "stats_unavailable"))
         return
-    for part in pack([escape(line) for line in stats.lines(report)], separator="\n"):
+    for part in pack([escape(line) for line in stats.lines(report, lang(update))], separator="\n"):
         await message.reply_html(part)

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from bot.core.feedback import DAY, Feedback, FeedbackError
+from bot.core.texts import Language, text
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # rewordings of one question score ~0.96-0.995, different questions on the same subject ≤ ~0.92).
 NEAR_DUPLICATE = 0.95
 TOP = 10
+OUTCOMES = ("answered", "hedged", "refused")  # as ``ask --json`` reports them
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -142,27 +144,30 @@ def _day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
-def lines(report: Report) -> list[str]:
-    """The report as plain lines: the terminal's output, and (escaped) the /stats reply."""
+def lines(report: Report, lang: Language = "en") -> list[str]:
+    """The report as plain lines in ``lang``: the terminal's output, and (escaped) the /stats reply."""
+    since = _day(report.since)
     found = [
-        f"Last {report.days} days (since {_day(report.since)} UTC): {report.questions} questions from "
-        f"{report.chats} chats",
-        "answered {:.0%} · hedged {:.0%} · refused {:.0%}".format(
-            report.share("answered"), report.share("hedged"), report.share("refused")
-        ),
-        f"votes: 👍 {report.up} · 👎 {report.down}",
+        text(lang, "stats_header", days=report.days, since=since, questions=report.questions, chats=report.chats),
+        text(lang, "stats_outcomes", **{outcome: report.share(outcome) for outcome in OUTCOMES}),
+        text(lang, "stats_votes", up=report.up, down=report.down),
         "",
-        "Top unanswered questions (refused or hedged):",
+        text(lang, "stats_unanswered"),
     ]
-    for n, group in enumerate(report.unanswered, start=1):
-        found.append(f"{n}. {group.question} - asked {group.asked}x in {group.chats} chats, {group.outcome}")
-        found += [f"   also: {variant}" for variant in group.variants[:3]]
+    for rank, group in enumerate(report.unanswered, start=1):
+        outcome = text(lang, f"outcome_{group.outcome}")
+        asked = {"question": group.question, "asked": group.asked, "chats": group.chats, "outcome": outcome}
+        found.append(text(lang, "stats_asked", rank=rank, **asked))
+        found += [text(lang, "stats_also", variant=variant) for variant in group.variants[:3]]
     if not report.unanswered:
-        found.append("(none)")
-    found += ["", "Passages most often voted down:"]
-    found += [f"- {d.source}, paragraph {d.paragraph}: 👎 {d.down} · 👍 {d.up}" for d in report.downvoted]
+        found.append(text(lang, "stats_none"))
+    found += ["", text(lang, "stats_downvoted")]
+    found += [
+        text(lang, "stats_passage", source=d.source, paragraph=d.paragraph, down=d.down, up=d.up)
+        for d in report.downvoted
+    ]
     if not report.downvoted:
-        found.append("(none)")
+        found.append(text(lang, "stats_none"))
     return found
 
 
@@ -174,7 +179,7 @@ def write_csv(report: Report, out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     writer.writerow(["summary", "questions", "", "", report.questions, "", report.chats])
-    for outcome in ("answered", "hedged", "refused"):
+    for outcome in OUTCOMES:
         share = f"{report.share(outcome):.4f}"
         writer.writerow(["summary", outcome, "", "", report.outcomes.get(outcome, 0), share, ""])
     writer.writerow(["summary", "votes up", "", "", report.up, "", ""])
@@ -220,8 +225,16 @@ def liked_questions(feedback: Feedback, days: int) -> dict[str, Any]:
     }
 
 
-def run(settings: Settings, days: int, *, csv_file: str | None = None, export_file: str | None = None) -> int:
-    """``python -m bot stats``: the report on stdout, or as CSV, and/or the liked questions as a question set."""
+def run(
+    settings: Settings,
+    days: int,
+    *,
+    csv_file: str | None = None,
+    export_file: str | None = None,
+    lang: Language = "en",
+) -> int:
+    """``python -m bot stats``: the report on stdout in ``lang``, or as CSV (English column names and
+    outcomes, for programs), and/or the liked questions as a question set."""
     from index.encoders import open_encoder
 
     path = settings.feedback_path
@@ -242,7 +255,7 @@ def run(settings: Settings, days: int, *, csv_file: str | None = None, export_fi
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if csv_file is None:
-        print("\n".join(lines(report)))
+        print("\n".join(lines(report, lang)))
         return 0
     out = io.StringIO()
     write_csv(report, out)

@@ -63,6 +63,12 @@ def test_the_report_counts_outcomes_and_votes_and_groups_rewordings(filled: Feed
     text = "\n".join(stats.lines(report))
     assert "6 questions from 3 chats" in text and "answered 33% · hedged 17% · refused 50%" in text
     assert f"1. {CAPITAL} - asked 3x in 3 chats, refused" in text and "votes: 👍 1 · 👎 2" in text
+    dutch = stats.lines(report, "nl")
+    assert dutch[0].endswith("6 vragen uit 3 chats")
+    assert dutch[1] == "beantwoord 33% · met voorbehoud 17% · geweigerd 50%"
+    assert f"1. {CAPITAL} - 3x gevraagd in 3 chats, geweigerd" in dutch and "stemmen: 👍 1 · 👎 2" in dutch
+    assert "2. Hoeveel inwoners heeft Armenië? - 1x gevraagd in 1 chats, met voorbehoud" in dutch
+    assert "- armenia-icc-2023-10.txt, alinea 3: 👎 2 · 👍 1" in dutch
 
 
 def test_the_report_covers_only_its_window(filled: Feedback) -> None:
@@ -98,6 +104,9 @@ def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: P
     shown = run(tmp_path, "stats", "--days", "3", env=env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Last 3 days") and f"1. {CAPITAL}" in shown.stdout
+    dutch = run(tmp_path, "stats", "--days", "3", env={**env, "LANG": "nl_NL.UTF-8"})
+    assert dutch.returncode == 0, dutch.stderr
+    assert dutch.stdout.startswith("Afgelopen 3 dagen") and f"1. {CAPITAL} - 3x gevraagd" in dutch.stdout
     files = ["--csv", str(tmp_path / "out.csv"), "--export-eval", str(tmp_path / "x.json")]
     result = run(tmp_path, "stats", *files, env=env)
     assert result.returncode == 0, result.stderr

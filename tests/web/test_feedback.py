@@ -115,12 +115,15 @@ async def test_stats_for_an_admin_and_a_polite_refusal_for_anyone_else(
 
     refused = await answer_to(server, from_reader(6, READER, "/stats"))
     assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
-    report = str((await answer_to(server, message_update(7, ADMIN, "/stats"))).params["text"])
+    report = str((await answer_to(server, message_update(7, ADMIN, "/stats", language_code="en"))).params["text"])
     assert "5 questions from 2 chats" in report and "refused 80%" in report
     assert "votes: 👍 0 · 👎 1" in report
     assert f"1. {OFF_TOPIC} - asked 3x in 2 chats, refused" in report  # rewordings grouped, by text and meaning
     assert "2. How long should I bake bread? - asked 1x in 1 chats, refused" in report
     assert "- armenia-icc-2023-10.txt, paragraph 7: 👎 1 · 👍 0" in report
+    dutch = str((await answer_to(server, message_update(8, ADMIN, "/stats"))).params["text"])  # a Dutch client
+    assert "5 vragen uit 2 chats" in dutch and "geweigerd 80%" in dutch and "stemmen: 👍 0 · 👎 1" in dutch
+    assert f"1. {OFF_TOPIC} - 3x gevraagd in 2 chats, geweigerd" in dutch
 
 
 async def test_the_database_never_holds_a_user_id_or_name(

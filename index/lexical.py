@@ -85,13 +85,11 @@ class LexicalIndex:
         self._impact = impact if impact is not None else _impact_order(model)
 
     @classmethod
-    def build(cls, texts: Iterable[str], size: int, languages: Iterable[Language] | None = None) -> LexicalIndex:
+    def build(cls, texts: Iterable[str], size: int, languages: Iterable[Language]) -> LexicalIndex:
         """BM25 over ``texts``, ``size`` of them, each stemmed in its language (``languages``, in
-        the same order; Dutch for all without it)."""
-        pairs: Iterable[tuple[str, Language]] = (
-            zip(texts, languages, strict=True) if languages is not None else ((text, "dutch") for text in texts)
-        )
+        the same order)."""
         model = bm25s.BM25()
+        pairs = zip(texts, languages, strict=True)
         model.index([tokenize(text, language) for text, language in pairs], show_progress=False)
         return cls(model, size)
 

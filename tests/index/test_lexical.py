@@ -21,7 +21,7 @@ TEXTS = [
 
 
 def test_top_rows_are_the_best_by_the_full_bm25_score() -> None:
-    index = LexicalIndex.build(TEXTS, len(TEXTS))
+    index = LexicalIndex.build(TEXTS, len(TEXTS), ["dutch"] * len(TEXTS))
     for question in ("Wat doet Armenië bij het Strafhof?", "Poetin in Jerevan", "trein"):
         full = index.scores(question)
         rows, scores = index.top(question, len(TEXTS))
@@ -35,7 +35,7 @@ def test_top_rows_are_the_best_by_the_full_bm25_score() -> None:
 def test_a_word_in_many_rows_gives_only_its_best_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     """Beyond WORD_ROWS rows a word gives its best: the cost of a question follows WORD_ROWS, not the corpus."""
     monkeypatch.setattr(lexical, "WORD_ROWS", 2)
-    index = LexicalIndex.build(TEXTS, len(TEXTS))
+    index = LexicalIndex.build(TEXTS, len(TEXTS), ["dutch"] * len(TEXTS))
     full = index.scores("Armenië")
     rows, scores = index.top("Armenië", len(TEXTS))
     assert len(rows) == 2 and int((full > 0).sum()) == 4
@@ -44,7 +44,7 @@ def test_a_word_in_many_rows_gives_only_its_best_ones(monkeypatch: pytest.Monkey
 
 
 def test_saved_postings_order_is_mapped_and_required(tmp_path: Path) -> None:
-    index = LexicalIndex.build(TEXTS, len(TEXTS))
+    index = LexicalIndex.build(TEXTS, len(TEXTS), ["dutch"] * len(TEXTS))
     index.save(tmp_path / "lexical")
     loaded = LexicalIndex.load(tmp_path / "lexical", len(TEXTS))
     question = "Poetin en het Strafhof"
@@ -70,5 +70,5 @@ def test_a_document_is_stemmed_in_its_language_and_a_question_in_both() -> None:
     index = LexicalIndex.build([english, dutch], 2, ["english", "dutch"])
     assert list(index.top("Who is approving the membership?", 2)[0]) == [0]
     assert list(index.top("Wanneer zijn de verkiezingen?", 2)[0]) == [1]
-    dutch_only = LexicalIndex.build([english, dutch], 2)
+    dutch_only = LexicalIndex.build([english, dutch], 2, ["dutch", "dutch"])
     assert index.scores("approving")[0] > 0 and dutch_only.scores("approving")[0] == 0

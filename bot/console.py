@@ -64,10 +64,12 @@ def render(
 
 
 def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: Language = "en") -> None:
-    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``."""
+    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``.
+
+    Each answer names the documents of the index that answered it, so a reindex during the chat
+    shows at once."""
     color = stdout.isatty()
-    topics = covers(engine)
-    stdout.write(bot_text(lang, "console_intro", topics=topics) + "\n")
+    stdout.write(bot_text(lang, "console_intro", topics=covers(engine)) + "\n")
     while True:
         stdout.write("\n? ")
         stdout.flush()
@@ -81,7 +83,8 @@ def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdo
             continue
         try:
             answer = engine.ask(line)
-            stdout.write(render(answer, topics=topics, color=color, titles=titles_of(engine), lang=lang) + "\n")
+            shown = render(answer, topics=covers(engine), color=color, titles=titles_of(engine), lang=lang)
+            stdout.write(shown + "\n")
         except QuestionError as exc:
             stdout.write(not_searched(lang, exc) + "\n")
     stdout.write("\n")

@@ -297,3 +297,31 @@ def test_a_pointer_that_is_a_folder_is_one_line(built_workdir: Path) -> None:
 def test_an_index_dir_that_is_a_file_is_one_line(workdir: Path) -> None:
     (workdir / "index").write_text("not a folder", "utf-8")
     assert_one_error_line(run(workdir, "ask", QUESTION), f"{workdir / 'index'} is not a folder")
+
+
+def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callable[..., Engine]) -> None:
+    cycling = "title: Wielrennen\n\nDe Tour de France begon dit jaar in Bilbao. Pogačar won drie etappes.\n"
+    engine = make_engine({"wielrennen.txt": cycling})
+    engine.load()
+    skating = "title: Schaatsen\n\nDe Elfstedentocht is sinds 1997 niet meer verreden. Het ijs was nooit dik genoeg.\n"
+    lines = iter([OFF_TOPIC, OFF_TOPIC, "quit"])
+
+    class Typed(io.StringIO):
+        """Typed lines; the corpus gains a document and is reindexed before the second question."""
+
+        calls = 0
+
+        def readline(self, size: int | None = -1) -> str:
+            self.calls += 1
+            if self.calls == 2:
+                (engine.config.corpus_dir / "schaatsen.txt").write_text(skating, encoding="utf-8")
+                engine.reindex()
+            return next(lines) + "\n"
+
+    shown = io.StringIO()
+    chat(engine, stdin=Typed(), stdout=shown)
+    refusals = [line for line in shown.getvalue().splitlines() if "The article does not say." in line]
+    assert refusals == [
+        "? The article does not say. It covers: Wielrennen.",
+        "? The article does not say. It covers: Schaatsen; Wielrennen.",
+    ]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TextIO, cast
 
 import pytest
 
@@ -306,12 +307,12 @@ def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callabl
     skating = "title: Schaatsen\n\nDe Elfstedentocht is sinds 1997 niet meer verreden. Het ijs was nooit dik genoeg.\n"
     lines = iter([OFF_TOPIC, OFF_TOPIC, "quit"])
 
-    class Typed(io.StringIO):
+    class Typed:
         """Typed lines; the corpus gains a document and is reindexed before the second question."""
 
         calls = 0
 
-        def readline(self, size: int | None = -1) -> str:
+        def readline(self) -> str:
             self.calls += 1
             if self.calls == 2:
                 (engine.config.corpus_dir / "schaatsen.txt").write_text(skating, encoding="utf-8")
@@ -319,7 +320,7 @@ def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callabl
             return next(lines) + "\n"
 
     shown = io.StringIO()
-    chat(engine, stdin=Typed(), stdout=shown)
+    chat(engine, stdin=cast(TextIO, Typed()), stdout=shown)
     refusals = [line for line in shown.getvalue().splitlines() if "The article does not say." in line]
     assert refusals == [
         "? The article does not say. It covers: Wielrennen.",

@@ -91,7 +91,7 @@ def _questions(argument: str) -> Iterator[str]:
 
 def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: Language = "en") -> int:
     """Answer each question (plain text in ``lang``); a bad one is reported and the rest still answered."""
-    from bot.console import covers, render, titles_of
+    from bot.console import covers, render
 
     failures = 0
     for question in _questions(argument):
@@ -108,9 +108,7 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: La
         if as_json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            shown = render(
-                answer, topics=covers(engine), color=sys.stdout.isatty(), titles=titles_of(engine), lang=lang
-            )
+            shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), lang=lang)
             print(shown, flush=True)
     return 1 if failures and argument != "-" else 0
 

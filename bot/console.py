@@ -27,11 +27,6 @@ def console_language(environ: Mapping[str, str] = os.environ) -> Language:
     return "en"
 
 
-def titles_of(engine: Engine) -> dict[str, str]:
-    """File name → title of every indexed document."""
-    return {document.name: document.title for document in engine.sources()}
-
-
 def covers(engine: Engine) -> str:
     """The indexed documents as one line: titles and dates."""
     return "; ".join(f"{d.title} ({d.date})" if d.date else d.title for d in engine.sources())
@@ -42,11 +37,10 @@ def render(
     *,
     topics: str = "",
     color: bool = False,
-    titles: Mapping[str, str] | None = None,
     lang: Language = "en",
 ) -> str:
-    """An answer as text in ``lang``: each passage with its source (its document's title in
-    ``titles``, by file name, else the file name), the answering sentence marked.
+    """An answer as text in ``lang``: each passage with its source (its document's title and date,
+    the paragraph, and the article's link when it has one), the answering sentence marked.
 
     A hedged answer starts with the same line the bot sends on Telegram.
     """
@@ -54,12 +48,14 @@ def render(
         refused = bot_text(lang, "console_refused")
         return f"{refused} {bot_text(lang, 'console_covers', topics=topics)}" if topics else refused
     blocks = [bot_text(lang, "hedged")] if answer.hedged else []
-    titles = titles or {}
     paragraph = bot_text(lang, "paragraph")
     for passage in answer.passages:
         marked = f"{BOLD}{passage.sentence}{RESET}" if color else f"**{passage.sentence}**"
         text = passage.text.replace(passage.sentence, marked, 1)
-        blocks.append(f"[{titles.get(passage.source, passage.source)}, {paragraph} {passage.paragraph}]\n{text}")
+        title = passage.title or passage.source
+        date = f" ({passage.date})" if passage.date else ""
+        link = f"\n{passage.url}" if passage.url else ""
+        blocks.append(f"[{title}{date}, {paragraph} {passage.paragraph}]\n{text}{link}")
     return "\n\n".join(blocks)
 
 
@@ -83,7 +79,7 @@ def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdo
             continue
         try:
             answer = engine.ask(line)
-            shown = render(answer, topics=covers(engine), color=color, titles=titles_of(engine), lang=lang)
+            shown = render(answer, topics=covers(engine), color=color, lang=lang)
             stdout.write(shown + "\n")
         except QuestionError as exc:
             stdout.write(not_searched(lang, exc) + "\n")

@@ -12,18 +12,23 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+PAGE_SUFFIXES = (".html", ".htm")  # web pages: their article is read with trafilatura (``index.pages``)
+SUFFIXES = TEXT_SUFFIXES + PAGE_SUFFIXES
 # The longest paragraph kept whole. A longer one (a document without blank lines, say) is cut
 # into paragraphs of at most this many characters, so every text the model embeds and every
 # passage a reply shows is bounded, whatever the document. Above the longest paragraph of the
 # evaluation sets (1,765 characters), and one Telegram message holds it.
 MAX_PARAGRAPH_CHARS = 2000
 
-# Metadata at the very start of a document, not part of its text, in either order:
-# "date 2023-10" (or a full date), and a line "title: The headline" (to the end of that line).
-_DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
-_TITLE_LINE = re.compile(r"\A\s*title:[ \t]*([^\r\n]*\S)[ \t]*(?:\r?\n|\r|\Z)\s*")
-_HEADING = re.compile(r"\A#{1,6}\s+(.+)")
+# Header lines at the very start of a document, not part of its text, in any order, each once:
+# "date: 2023-10" (or a full date; the colon may be left out, and text may follow on the same
+# line, as in the shipped article), "title: The headline" and "url: https://..." (each to the end
+# of its line). Without a title line, a leading Markdown heading is the title.
+_DATE_PREFIX = re.compile(r"\A\s*date(?::[ \t]*|[ \t]+)(\d{4}-\d{2}(?:-\d{2})?)\b\s*", re.IGNORECASE)
+_TITLE_LINE = re.compile(r"\A\s*title:[ \t]*([^\r\n]*\S)[ \t]*(?:\r?\n|\r|\Z)\s*", re.IGNORECASE)
+_URL_LINE = re.compile(r"\A\s*url:[ \t]*(https?://[^\s]+)[ \t]*(?:\r?\n|\r|\Z)\s*", re.IGNORECASE)
+_HEADING = re.compile(r"\A\s*#{1,6}[ \t]+([^\r\n]*?\S)(?:[ \t]+#+)?[ \t]*(?:\r?\n|\r|\Z)\s*")
 _TRAILING_DATE = re.compile(r"[-_ ]\d{4}(?:[-_]\d{2}){0,2}$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
 # A sentence ends at . ! ? or … (optionally followed by a closing quote or bracket)
@@ -47,12 +52,13 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Document:
-    """A corpus file: its name, title, optional date and paragraphs."""
+    """A corpus file: its name, title, optional date, paragraphs and optional link to the article."""
 
     name: str
     title: str
     date: str | None
     paragraphs: Sequence[Paragraph]  # a tuple when read from a file, mapped when loaded from an index
+    url: str | None = None
 
 
 @dataclass
@@ -122,31 +128,65 @@ def split_paragraphs(text: str) -> list[str]:
     return [piece for p in _BLANK_LINE.split(text) if p.strip() for piece in bound_paragraph(p.strip())]
 
 
-def _metadata(text: str) -> tuple[str | None, str | None, str]:
-    """``(date, title, rest of the text)``: the leading ``date YYYY-MM`` and ``title: ...``, each once."""
-    date = title = None
-    while True:
-        if date is None and (match := _DATE_PREFIX.match(text)):
-            date = match.group(1)
-        elif title is None and (match := _TITLE_LINE.match(text)):
-            title = match.group(1).strip()
-        else:
-            return date, title, text
-        text = text[match.end() :]
+@dataclass(frozen=True)
+class Header:
+    """A document's header lines (see ``_DATE_PREFIX``), and the text after them."""
+
+    date: str | None
+    title: str | None
+    url: str | None
+    body: str
+
+
+def read_header(text: str) -> Header:
+    """The leading ``date``, ``title:`` and ``url:`` lines, each once, in any order; then a
+    leading Markdown heading as the title when there was no title line."""
+    found: dict[str, str] = {}
+    patterns = {"date": _DATE_PREFIX, "title": _TITLE_LINE, "url": _URL_LINE}
+    while match := next(
+        ((key, m) for key, pattern in patterns.items() if key not in found and (m := pattern.match(text))), None
+    ):
+        key, m = match
+        found[key] = m.group(1).strip()
+        text = text[m.end() :]
+    if "title" not in found and (heading := _HEADING.match(text)):
+        found["title"] = heading.group(1).strip()
+        text = text[heading.end() :]
+    return Header(date=found.get("date"), title=found.get("title"), url=found.get("url"), body=text)
 
 
 def parse_document(name: str, text: str) -> Document:
-    """Turn a document's text into paragraphs, reading a leading ``date YYYY-MM`` and ``title: ...``
-    as metadata; without a title line, a leading Markdown heading or the file name gives the title."""
-    date, title, text = _metadata(text.lstrip("\ufeff"))
+    """Turn a document's text into paragraphs, reading its header lines (``read_header``) as
+    metadata; without a title, the file name gives one."""
+    header = read_header(text.lstrip("\ufeff"))
     paragraphs = tuple(
         Paragraph(source=name, number=i, text=p, sentences=tuple(split_sentences(p)))
-        for i, p in enumerate(split_paragraphs(text), start=1)
+        for i, p in enumerate(split_paragraphs(header.body), start=1)
     )
-    if title is None:
-        heading = _HEADING.match(paragraphs[0].text) if paragraphs else None
-        title = heading.group(1).strip() if heading else _title(name)
-    return Document(name=name, title=title, date=date, paragraphs=paragraphs)
+    return Document(
+        name=name, title=header.title or _title(name), date=header.date, paragraphs=paragraphs, url=header.url
+    )
+
+
+def parse_page(name: str, html: bytes) -> Document:
+    """The article of a web page (``index.pages.read_page``) as a document; no paragraphs when it has none."""
+    from index.pages import PageError, read_page
+
+    try:
+        article = read_page(html)
+    except PageError:
+        return Document(name=name, title=_title(name), date=None, paragraphs=())
+    return parse_document(name, article.text())
+
+
+def read_document(name: str, raw: bytes) -> Document:
+    """The document in the file ``name`` holding ``raw``: a web page or UTF-8 text.
+
+    UnicodeDecodeError when a text file is not UTF-8.
+    """
+    if name.lower().endswith(PAGE_SUFFIXES):
+        return parse_page(name, raw)
+    return parse_document(name, raw.decode("utf-8"))
 
 
 def _title(name: str) -> str:
@@ -165,13 +205,18 @@ def corpus_files(folder: Path) -> list[Path]:
 
     CorpusError when the folder exists but cannot be listed.
     """
+    return [p for p in _visible_files(folder) if p.suffix.lower() in SUFFIXES]
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Every file of ``folder`` but the hidden ones, sorted by name (see ``corpus_files``)."""
     if not folder.is_dir():
         return []
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise CorpusError(f"cannot read corpus folder {folder}: {exc.strerror or exc}") from None
-    return sorted(p for p in entries if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+    return sorted(p for p in entries if p.is_file() and not p.name.startswith("."))
 
 
 def _skip(skipped: dict[str, str], name: str, why: str) -> None:
@@ -179,9 +224,9 @@ def _skip(skipped: dict[str, str], name: str, why: str) -> None:
     logger.warning("skipping %s: %s", name, why)
 
 
-def _readable(folder: Path, skipped: dict[str, str], *, log: bool = True) -> Iterator[tuple[str, bytes, str]]:
-    """``(name, bytes, text)`` of every UTF-8 document file in ``folder``; the others go to ``skipped``
-    with the reason (logged when ``log``)."""
+def _readable(folder: Path, skipped: dict[str, str], *, log: bool = True) -> Iterator[tuple[str, bytes]]:
+    """``(name, bytes)`` of every document file in ``folder`` that can be read (text files must be
+    UTF-8); the others, and files of other kinds, go to ``skipped`` with the reason (logged when ``log``)."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist")
 
@@ -191,33 +236,36 @@ def _readable(folder: Path, skipped: dict[str, str], *, log: bool = True) -> Ite
         else:
             skipped[name] = why
 
-    for path in corpus_files(folder):
+    for path in _visible_files(folder):
         name = printable_name(path.name)
+        if path.suffix.lower() not in SUFFIXES:
+            skip(name, f"not a document ({', '.join(SUFFIXES)})")
+            continue
         if name != path.name:  # it could not be stored in the index, nor named in a reply
             skip(name, "the file name is not UTF-8")
             continue
         try:
             raw = path.read_bytes()
+            if path.suffix.lower() in TEXT_SUFFIXES:
+                raw.decode("utf-8")
         except OSError as exc:
             skip(name, f"cannot be read ({exc.strerror or exc})")
             continue
-        try:
-            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             skip(name, f"not UTF-8 text (byte {exc.start})")
             continue
-        yield path.name, raw, text
+        yield path.name, raw
 
 
 def load_corpus(folder: Path) -> Corpus:
-    """Read every UTF-8 document in ``folder``; files that cannot be read are skipped and named."""
+    """Read every document in ``folder``; files that cannot be read or hold no text are skipped and named."""
     documents: list[Document] = []
     skipped: dict[str, str] = {}
     digest = hashlib.sha256()
-    for name, raw, text in _readable(folder, skipped):
-        document = parse_document(name, text)
+    for name, raw in _readable(folder, skipped):
+        document = read_document(name, raw)
         if not document.paragraphs:
-            skipped[name] = "no text"
+            _skip(skipped, name, "no text")
             continue
         documents.append(document)
         digest.update(name.encode() + b"\0" + raw + b"\0")
@@ -225,10 +273,17 @@ def load_corpus(folder: Path) -> Corpus:
 
 
 def corpus_fingerprint(folder: Path) -> str:
-    """The fingerprint ``load_corpus(folder)`` gives, without splitting any text: whether an index
-    is current is known in a fraction of the time (a million sentences: ~0.3 s against ~6 s)."""
+    """The fingerprint ``load_corpus(folder)`` gives, without splitting any text file: whether an
+    index is current is known in a fraction of the time (a million sentences: ~0.3 s against ~6 s)."""
     digest = hashlib.sha256()
-    for name, raw, text in _readable(folder, {}, log=False):
-        if _metadata(text.lstrip("\ufeff"))[2].strip():  # it has paragraphs (see ``split_paragraphs``)
+    for name, raw in _readable(folder, {}, log=False):
+        if _has_text(name, raw):
             digest.update(name.encode() + b"\0" + raw + b"\0")
     return digest.hexdigest()
+
+
+def _has_text(name: str, raw: bytes) -> bool:
+    """Whether the document file ``name`` has paragraphs (see ``split_paragraphs``)."""
+    if name.lower().endswith(PAGE_SUFFIXES):
+        return bool(parse_page(name, raw).paragraphs)
+    return bool(read_header(raw.decode("utf-8").lstrip("\ufeff")).body.strip())

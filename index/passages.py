@@ -2,7 +2,7 @@
 
 Files, in an index version's folder::
 
-    documents.json          name, title, date and paragraph count of each document
+    documents.json          name, title, date, URL and paragraph count of each document
     text.bin                every paragraph's text, then every sentence row's text, as UTF-8
     paragraph_text.npy      int64, paragraphs + 1: where each paragraph's text starts in text.bin
     sentence_text.npy       int64, sentence rows + 1: where each sentence row's text starts
@@ -63,7 +63,7 @@ class PassageWriter:
 
     def add(self, document: Document) -> None:
         number = len(self._documents)
-        about = {"name": document.name, "title": document.title, "date": document.date}
+        about = {"name": document.name, "title": document.title, "date": document.date, "url": document.url}
         self._documents.append({**about, "paragraphs": len(document.paragraphs)})
         for paragraph in document.paragraphs:
             index = len(self._info) // 3
@@ -161,7 +161,8 @@ class StoredTexts:
         for d in data["documents"]:
             stop = start + int(d["paragraphs"])
             self._names.append(d["name"])
-            documents.append(Document(d["name"], d["title"], d["date"], StoredParagraphs(self, start, stop)))
+            paragraphs = StoredParagraphs(self, start, stop)
+            documents.append(Document(d["name"], d["title"], d["date"], paragraphs, url=d.get("url")))
             start = stop
         self.documents = documents
         self.paragraphs = StoredParagraphs(self, 0, start)

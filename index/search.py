@@ -57,7 +57,8 @@ CANDIDATES = 256
 
 @dataclass(frozen=True)
 class Passage:
-    """A returned paragraph: its exact text, where it comes from and its best sentence."""
+    """A returned paragraph: its exact text, where it comes from (its document's file name, title,
+    date and link) and its best sentence."""
 
     text: str
     score: float
@@ -65,6 +66,9 @@ class Passage:
     paragraph: int
     sentence: str
     relevance: float = field(default=0.0, compare=False)
+    title: str = ""
+    date: str | None = None
+    url: str | None = None
 
 
 # How sure the engine is that the corpus answers a question:
@@ -202,6 +206,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
         mine = slice(begins[position], ends[position])
         best_row = member_rows[mine][np.argmax(sentence_score[mine])]
         sentences = rows_of(paragraph)
+        document = index.documents_by_name[paragraph.source]
         passages.append(
             Passage(
                 text=paragraph.text,
@@ -210,6 +215,9 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
                 paragraph=paragraph.number,
                 sentence=sentences[int(index.sentence_offset[best_row])],
                 relevance=float(relevance[position]),
+                title=document.title,
+                date=document.date,
+                url=document.url,
             )
         )
     return passages, float(relevance.max())

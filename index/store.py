@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,10 @@ class StoredIndex:
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
+
+    @cached_property
+    def documents_by_name(self) -> dict[str, Document]:
+        return {document.name: document for document in self.documents}
 
 
 # Writes every file but the manifest into a new, private folder and returns the manifest.

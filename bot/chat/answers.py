@@ -52,9 +52,8 @@ def compose(
         return Reply([not_covered(engine.sources(), examples, lang)], answer.outcome)
     end = offset + len(page)
     more = len(answer.passages) > end and end < MAX_PASSAGES
-    titles = {document.name: document.title for document in engine.sources()}
     # The hedge is said once, on the first page.
-    messages = answer_messages(page, lang, hedged=answer.hedged and not offset, titles=titles)
+    messages = answer_messages(page, lang, hedged=answer.hedged and not offset)
     return Reply(messages, answer.outcome, next_offset=end if more else None, shown=tuple(page))
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -22,6 +22,8 @@ from bot.core.texts import Language, text
 from index import QuestionError, check_question, normalize_question
 
 logger = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -220,4 +222,5 @@ async def _send(
             parse_mode=ParseMode.HTML,
             reply_markup=markup if last else None,
             reply_parameters=quote if number == 1 else None,
+            link_preview_options=NO_PREVIEW,  # a passage's title links to its article: no page preview under it
         )

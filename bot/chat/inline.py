@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -28,33 +28,36 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_CHARS = 200  # clients show two or three lines of a result's description
 
 
-def _article(result_id: str, title: str, message: str, description: str | None = None) -> InlineQueryResultArticle:
-    content = InputTextMessageContent(message, parse_mode=ParseMode.HTML)
+def _article(
+    result_id: str, title: str, message: str, description: str | None = None, url: str | None = None
+) -> InlineQueryResultArticle:
+    content = InputTextMessageContent(
+        message, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
     short = (
         description[: DESCRIPTION_CHARS - 1] + "…"
         if description and len(description) > DESCRIPTION_CHARS
         else description
     )
-    return InlineQueryResultArticle(result_id, title, content, description=short)
+    return InlineQueryResultArticle(result_id, title, content, description=short, url=url)
 
 
 def _passage_result(
-    result_id: str, passage: Passage, titles: dict[str, str], lng: Language, *, hedged: bool, title: str | None = None
+    result_id: str, passage: Passage, lng: Language, *, hedged: bool, title: str | None = None
 ) -> InlineQueryResultArticle:
     """One passage as a result: titled by its document and paragraph (or ``title``), described by its sentence."""
-    document = titles.get(passage.source, passage.source)
+    document = passage.title or passage.source
     preface = text(lng, "hedged") + "\n\n" if hedged else ""
-    message = preface + passage_block(passage, lng, MESSAGE_LIMIT - size(preface), title=document)
+    message = preface + passage_block(passage, lng, MESSAGE_LIMIT - size(preface))
     shown = title or f"{document} · {text(lng, 'paragraph')} {passage.paragraph}"
     start = passage.text.find(passage.sentence) if passage.sentence else -1
-    return _article(result_id, shown, message, passage.text[max(start, 0) :])
+    return _article(result_id, shown, message, passage.text[max(start, 0) :], url=passage.url)
 
 
 def inline_results(
     engine: Engine, query: str, *, lang: Language, k: int, examples: Sequence[str]
 ) -> list[InlineQueryResultArticle]:
     """The results for an inline ``query`` (synchronous: it runs the engine; call it in a thread)."""
-    titles = {document.name: document.title for document in engine.sources()}
     if not query.strip():
         results = []
         for number, example in enumerate(examples):
@@ -64,9 +67,7 @@ def inline_results(
                 continue
             if answer.passages:
                 passage = answer.passages[0]
-                results.append(
-                    _passage_result(f"e{number}", passage, titles, lang, hedged=answer.hedged, title=example)
-                )
+                results.append(_passage_result(f"e{number}", passage, lang, hedged=answer.hedged, title=example))
         return results
     try:
         answer = engine.ask(query, k)
@@ -79,7 +80,7 @@ def inline_results(
         topics = "; ".join(document.title for document in engine.sources())
         message = not_covered(engine.sources(), (), lang)
         return [_article("none", text(lang, "inline_not_covered"), message, text(lang, "inline_covers", topics=topics))]
-    return [_passage_result(f"p{n}", p, titles, lang, hedged=answer.hedged) for n, p in enumerate(answer.passages)]
+    return [_passage_result(f"p{n}", p, lang, hedged=answer.hedged) for n, p in enumerate(answer.passages)]
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

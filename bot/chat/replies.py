@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.core.texts import Language, not_searched, text
 from index import Document, Passage, QuestionError
@@ -72,16 +72,26 @@ def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n
     return messages
 
 
-def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT, *, title: str | None = None) -> str:
-    """One passage as HTML: where it comes from (its document's ``title``, else the file name), then its
-    text with the answering sentence in bold.
+def source_line(passage: Passage, lang: Language) -> str:
+    """Where a passage comes from, as HTML: its document's title (a link to the article when the
+    document has a URL), date and paragraph number."""
+    title = escape(passage.title or passage.source)
+    if passage.url:
+        title = f'<a href="{html.escape(passage.url, quote=True)}">{title}</a>'
+    date = f" ({escape(passage.date)})" if passage.date else ""
+    return f"<i>{title}{date} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
+
+
+def passage_block(passage: Passage, lang: Language, limit: int = MESSAGE_LIMIT) -> str:
+    """One passage as HTML: where it comes from (``source_line``), then its text with the answering
+    sentence in bold.
 
     Always one message at most: a passage longer than ``limit`` (documents are cut into
     paragraphs of bounded size, but escaping can still grow one past a message) is shown as the
     excerpt around its answering sentence, cut between sentences where possible and marked with
     "…", so one question never floods a chat.
     """
-    header = f"<i>{escape(title or passage.source)} · {text(lang, 'paragraph')} {passage.paragraph}</i>"
+    header = source_line(passage, lang)
     start = passage.text.find(passage.sentence) if passage.sentence else -1
     if start < 0:
         runs = [(s, False) for s in split_sentences(passage.text)]
@@ -113,14 +123,13 @@ def answer_messages(
     limit: int = MESSAGE_LIMIT,
     *,
     hedged: bool = False,
-    titles: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Passages as few HTML messages as fit under ``limit``, split only between paragraphs.
 
     ``hedged``: the passages are related but do not answer the question directly, and the first
-    message says so before them. ``titles`` maps file names to the document titles readers see.
+    message says so before them.
     """
-    blocks = [passage_block(p, lang, limit, title=(titles or {}).get(p.source)) for p in passages]
+    blocks = [passage_block(p, lang, limit) for p in passages]
     return pack([text(lang, "hedged"), *blocks] if hedged else blocks, limit)
 
 

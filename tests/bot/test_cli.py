@@ -96,7 +96,8 @@ def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
     assert found["answered"] is True and found["outcome"] in ("answered", "hedged")
     article = ARTICLE.read_text("utf-8")
     for passage in found["passages"]:
-        assert set(passage) == {"text", "score", "source", "paragraph", "sentence"}
+        assert set(passage) == {"text", "score", "source", "paragraph", "sentence", "title", "date", "url"}
+        assert (passage["title"], passage["date"], passage["url"]) == (ARTICLE_TITLE, "2023-10", None)
         assert passage["text"] in article
         assert passage["sentence"] in passage["text"]
         assert passage["source"] == ARTICLE.name

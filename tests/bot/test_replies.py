@@ -13,9 +13,9 @@ from tests.support.telegram_html import read_html
 HOSTILE = "<script>alert('x')</script> & co <b>unclosed and </i> stray > signs &amp; fake entities."
 
 
-def passage(text: str, sentence: str, number: int = 1, source: str = "doc.txt") -> Passage:
+def passage(text: str, sentence: str, number: int = 1, source: str = "doc.txt", **document: str) -> Passage:
     assert sentence in text
-    return Passage(text=text, score=1.0, source=source, paragraph=number, sentence=sentence)
+    return Passage(text=text, score=1.0, source=source, paragraph=number, sentence=sentence, **document)
 
 
 def test_hostile_document_text_is_escaped_and_the_sentence_still_bold() -> None:
@@ -28,13 +28,21 @@ def test_hostile_document_text_is_escaped_and_the_sentence_still_bold() -> None:
 
 
 def test_a_passage_is_named_by_its_documents_title_escaped_not_by_its_file() -> None:
-    titles = {"doc.txt": "Armenië & het <Strafhof>"}
-    (message,) = answer_messages(
-        [passage("Ja. Nee.", "Nee."), passage("Elders.", "Elders.", 2, "x.txt")], "nl", titles=titles
-    )
+    titled = passage("Ja. Nee.", "Nee.", title="Armenië & het <Strafhof>")
+    (message,) = answer_messages([titled, passage("Elders.", "Elders.", 2, "x.txt")], "nl")
     shown, _ = read_html(message)
     assert shown == "Armenië & het <Strafhof> · alinea 1\nJa. Nee.\n\nx.txt · alinea 2\nElders."
     assert "doc.txt" not in message
+
+
+def test_a_passage_says_when_it_was_written_and_links_to_its_article() -> None:
+    url = 'https://news.example/a?x=1&y="2"'
+    dated = passage("Ja. Nee.", "Nee.", title="Kop", date="2024-03-14", url=url)
+    (message,) = answer_messages([dated, passage("Elders.", "Elders.", 2, title="Zonder link", date="2023-10")], "en")
+    shown, _ = read_html(message)
+    assert shown == "Kop (2024-03-14) · paragraph 1\nJa. Nee.\n\nZonder link (2023-10) · paragraph 2\nElders."
+    assert message.startswith('<i><a href="https://news.example/a?x=1&amp;y=&quot;2&quot;">Kop</a> (2024-03-14)')
+    assert message.count("<a href=") == 1
 
 
 def test_the_answering_sentence_is_bold_once_even_when_repeated() -> None:

@@ -72,8 +72,9 @@ def test_non_utf8_file_is_named_and_others_are_read(tmp_path: Path) -> None:
     (tmp_path / ".hidden.txt").write_text("verborgen", "utf-8")
     corpus = load_corpus(tmp_path)
     assert [d.name for d in corpus.documents] == ["good.txt", "notes.md"]
-    assert list(corpus.skipped) == ["bad.txt"]
+    assert list(corpus.skipped) == ["bad.txt", "image.png"]  # named, not skipped without a word
     assert "UTF-8" in corpus.skipped["bad.txt"]
+    assert "not a document" in corpus.skipped["image.png"]
 
 
 def test_fingerprint_changes_with_content(tmp_path: Path) -> None:
@@ -177,3 +178,36 @@ def test_the_fingerprint_alone_is_the_one_a_full_read_gives(tmp_path: Path) -> N
     assert corpus_fingerprint(tmp_path) == corpus.fingerprint
     (tmp_path / "a.txt").write_text("Anders.", "utf-8")
     assert corpus_fingerprint(tmp_path) == load_corpus(tmp_path).fingerprint != corpus.fingerprint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: Armenië kiest het Strafhof\ndate: 2023-09-17\nurl: https://news.example/a?b=1\n\nEen.\n\nTwee.",
+        "url: https://news.example/a?b=1\r\nDate: 2023-09-17\r\nTitle: Armenië kiest het Strafhof\r\n\r\nEen.\r\n\r\nTwee.",
+        "date 2023-09-17\nurl:https://news.example/a?b=1\n# Armenië kiest het Strafhof\n\nEen.\n\nTwee.",
+    ],
+)
+def test_header_lines_as_people_write_them_are_metadata(text: str) -> None:
+    document = parse_document("a.txt", text)
+    assert (document.title, document.date, document.url) == (
+        "Armenië kiest het Strafhof",
+        "2023-09-17",
+        "https://news.example/a?b=1",
+    )
+    assert [(p.number, p.text) for p in document.paragraphs] == [(1, "Een."), (2, "Twee.")]
+
+
+def test_a_leading_markdown_heading_is_the_title_not_paragraph_one() -> None:
+    for text in ("# Kop van het stuk\n\nEerste alinea.\n\nTweede.", "## Kop van het stuk ##\nEerste alinea.\n\nTweede."):
+        document = parse_document("stuk.md", text)
+        assert document.title == "Kop van het stuk"
+        assert [(p.number, p.text) for p in document.paragraphs] == [(1, "Eerste alinea."), (2, "Tweede.")]
+
+
+def test_header_words_inside_the_text_stay_text() -> None:
+    document = parse_document("a.txt", "Eerste alinea.\n\nurl: https://x.example\ndate: 2023-10")
+    assert (document.date, document.url) == (None, None)
+    assert document.paragraphs[1].text == "url: https://x.example\ndate: 2023-10"
+    not_a_link = parse_document("b.txt", "url: ftp://x.example\n\nTekst.")
+    assert not_a_link.url is None and not_a_link.paragraphs[0].text == "url: ftp://x.example"

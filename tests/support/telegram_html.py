@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-ALLOWED_TAGS = {"b", "i", "code"}
+ALLOWED_TAGS = {"b", "i", "code", "a"}
 _BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 
@@ -18,7 +18,11 @@ class _Reader(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         assert tag in ALLOWED_TAGS, f"tag <{tag}> would reach Telegram"
-        assert not attrs, f"tag <{tag}> has attributes {attrs}"
+        if tag == "a":  # a link to a web page, and nothing else
+            assert len(attrs) == 1 and attrs[0][0] == "href", f"<a> has attributes {attrs}"
+            assert (attrs[0][1] or "").startswith(("http://", "https://")), f"<a> links to {attrs[0][1]!r}"
+        else:
+            assert not attrs, f"tag <{tag}> has attributes {attrs}"
         assert tag not in self.open, f"<{tag}> nested in itself"
         self.open.append(tag)
 
@@ -39,6 +43,6 @@ def read_html(message: str) -> tuple[str, str]:
     reader.feed(message)
     reader.close()
     assert not reader.open, f"unclosed tags {reader.open}"
-    bare = re.sub(r"</?(?:b|i|code)>", "", message)
+    bare = re.sub(r'</?(?:b|i|code)>|<a href="[^"<>]*">|</a>', "", message)
     assert "<" not in bare and ">" not in bare, f"unescaped < or > in {message!r}"
     return "".join(reader.text), "".join(reader.bold)

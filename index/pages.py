@@ -69,12 +69,11 @@ def read_page(html: bytes | str, url: str | None = None) -> Article:
         favor_precision=True,
         deduplicate=False,
     )
-    if found is None or isinstance(found, dict) or not (found.text or "").strip():
+    body = "" if found is None or isinstance(found, dict) else found.text or ""
+    if found is None or isinstance(found, dict) or not body.strip():
         raise PageError("the page has no article text")
     title = _one_line(found.title or "")
-    paragraphs = tuple(
-        line for raw in found.text.splitlines() if (line := _SPACE.sub(" ", raw).strip()) and line != title
-    )
+    paragraphs = tuple(line for raw in body.splitlines() if (line := _SPACE.sub(" ", raw).strip()) and line != title)
     if sum(len(p.split()) for p in paragraphs) < MIN_ARTICLE_WORDS:
         raise PageError("the page has no article text")
     date = found.date if found.date and _ISO_DATE.fullmatch(found.date) else None

@@ -16,6 +16,8 @@ ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
 # What readers see wherever the bot names the article: its title, guessed from the file name
 # (it has no "title:" line, see README), never the file name itself.
 ARTICLE_TITLE = "Armenia icc"
+# Where a passage of the article says it comes from: its title and date.
+ARTICLE_SOURCE = f"{ARTICLE_TITLE} (2023-10)"
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.chat.answers import MAX_PASSAGES, Followups, compose, more_data, parse_more
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
-from tests.conftest import ARTICLE_TITLE
+from tests.conftest import ARTICLE_SOURCE
 from tests.support.telegram_html import read_html
 
 
@@ -23,7 +23,7 @@ def test_pages_walk_down_the_ranking_without_repeating(article_engine: Engine) -
             break
         offset = reply.next_offset
         reply = compose(article_engine, QUESTION, lang="nl", per_page=3, offset=offset)
-    assert seen[0] == f"{ARTICLE_TITLE} · alinea 7"
+    assert seen[0] == f"{ARTICLE_SOURCE} · alinea 7"
     assert len(seen) == len(set(seen)) == len(article_engine.ask(QUESTION, MAX_PASSAGES).passages)
 
 
@@ -52,17 +52,17 @@ def test_a_hedged_answer_says_so_once_before_its_passages(hedging_engine: Engine
     first = compose(hedging_engine, QUESTION, lang="nl", per_page=3)
     assert first.outcome == "hedged" and first.answered and first.next_offset == 3
     shown, bold = read_html(first.messages[0])
-    assert shown.startswith(f"{HEDGE['nl']}\n\n{ARTICLE_TITLE} · alinea 7\n")
+    assert shown.startswith(f"{HEDGE['nl']}\n\n{ARTICLE_SOURCE} · alinea 7\n")
     assert bold.startswith(ANSWER_SENTENCE)
     second = compose(hedging_engine, QUESTION, lang="nl", per_page=3, offset=3)
     assert second.outcome == "hedged"
-    assert read_html(second.messages[0])[0].startswith(f"{ARTICLE_TITLE} · alinea ")  # not said again
+    assert read_html(second.messages[0])[0].startswith(f"{ARTICLE_SOURCE} · alinea ")  # not said again
 
 
 def test_outcomes_of_a_clear_answer_and_an_off_topic_question(sure_engine: Engine, hedging_engine: Engine) -> None:
     sure = compose(sure_engine, QUESTION, lang="en", per_page=3)
     assert sure.outcome == "answered" and sure.answered
-    assert read_html(sure.messages[0])[0].startswith(f"{ARTICLE_TITLE} · paragraph 7\n")
+    assert read_html(sure.messages[0])[0].startswith(f"{ARTICLE_SOURCE} · paragraph 7\n")
     refused = compose(hedging_engine, OFF_TOPIC, lang="en", per_page=3)  # even with the bar out of reach
     assert refused.outcome == "refused" and not refused.answered and refused.next_offset is None
     assert read_html(refused.messages[0])[0].startswith("The article does not say.")

@@ -19,7 +19,7 @@ from bot.cli import ask
 from bot.console import chat, console_language
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
-from tests.conftest import ARTICLE, ARTICLE_TITLE
+from tests.conftest import ARTICLE, ARTICLE_SOURCE, ARTICLE_TITLE
 from tests.support.files import make_unreadable, no_file_writes
 
 SETTINGS = (
@@ -129,11 +129,11 @@ def test_a_weak_match_is_hedged_in_json_plain_text_and_chat(article_engine: Engi
 
     plain = run(built, "ask", QUESTION, env=HEDGING)
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
+    assert plain.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_SOURCE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
 
     typed, shown = io.StringIO(f"{QUESTION}\n{OFF_TOPIC}\nquit\n"), io.StringIO()
     chat(hedging_engine, stdin=typed, stdout=shown)
-    assert f"? {HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]" in shown.getvalue()
+    assert f"? {HEDGE['en']}\n\n[{ARTICLE_SOURCE}, paragraph 7]" in shown.getvalue()
     assert shown.getvalue().count(HEDGE["en"]) == 1 and "? The article does not say. It covers:" in shown.getvalue()
 
 
@@ -142,15 +142,15 @@ def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedg
     for locale in ({"LANG": "nl_NL.UTF-8"}, {"LANG": "en_US.UTF-8", "LC_ALL": "nl_BE.UTF-8"}):
         plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", env={**HEDGING, **locale})
         assert plain.returncode == 0, plain.stderr
-        assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]\n**{ANSWER_SENTENCE}**")
+        assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]\n**{ANSWER_SENTENCE}**")
         assert f"\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
     english = run(built, "ask", QUESTION, env={**HEDGING, "LANG": "nl_NL.UTF-8", "LC_ALL": "C"})
-    assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_TITLE}, paragraph 7]")
+    assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_SOURCE}, paragraph 7]")
 
     typed, shown = io.StringIO(f"{QUESTION}\n{'x' * 5000}\n🙂\nquit\n"), io.StringIO()
     chat(hedging_engine, stdin=typed, stdout=shown, lang="nl")
     assert shown.getvalue().startswith(f"Stel een vraag over: {ARTICLE_TITLE}")
-    assert f"? {HEDGE['nl']}\n\n[{ARTICLE_TITLE}, alinea 7]" in shown.getvalue()
+    assert f"? {HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]" in shown.getvalue()
     limit = hedging_engine.config.max_question_chars
     assert f"? Die vraag is te lang (5000 tekens; het maximum is {limit}). Maak hem korter.\n" in shown.getvalue()
     assert "? Er valt niets te zoeken: de vraag heeft geen letter of cijfer.\n" in shown.getvalue()
@@ -177,10 +177,10 @@ def test_a_clear_answer_has_no_hedge_line(sure_engine: Engine, capsys: pytest.Ca
     answer = json.loads(capsys.readouterr().out)
     assert answer["outcome"] == "answered" and answer["passages"][0]["sentence"] == ANSWER_SENTENCE
     assert ask(sure_engine, QUESTION, as_json=False, k=None) == 0
-    assert capsys.readouterr().out.startswith(f"[{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
+    assert capsys.readouterr().out.startswith(f"[{ARTICLE_SOURCE}, paragraph 7]\n**{ANSWER_SENTENCE}**")
     typed, shown = io.StringIO(f"{QUESTION}\nquit\n"), io.StringIO()
     chat(sure_engine, stdin=typed, stdout=shown)
-    assert f"? [{ARTICLE_TITLE}, paragraph 7]\n**{ANSWER_SENTENCE}**" in shown.getvalue()
+    assert f"? [{ARTICLE_SOURCE}, paragraph 7]\n**{ANSWER_SENTENCE}**" in shown.getvalue()
     assert HEDGE["en"] not in shown.getvalue()
 
 

@@ -14,7 +14,7 @@ from bot.core import metrics
 from index import Engine
 from index.documents import MAX_PARAGRAPH_CHARS
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
-from tests.conftest import ARTICLE, ARTICLE_TITLE
+from tests.conftest import ARTICLE, ARTICLE_SOURCE, ARTICLE_TITLE
 from tests.support.telegram_html import read_html
 from tests.support.updates import (
     GROUP_ID,
@@ -57,7 +57,7 @@ async def test_a_private_question_is_answered_with_the_arrest_paragraph(article_
     assert call.method == "sendMessage" and call.params["parse_mode"] == "HTML"
     text = str(call.params["text"])
     shown, bold = read_html(text)
-    assert shown.startswith(f"{ARTICLE_TITLE} · alinea 7\nWil Poetin nu Armenië bezoeken")
+    assert shown.startswith(f"{ARTICLE_SOURCE} · alinea 7\nWil Poetin nu Armenië bezoeken")
     assert bold.startswith(ANSWER_SENTENCE)
     assert shown.count(" · alinea ") == 3  # TOP_K passages
     assert more_button(call.params).startswith("more:")
@@ -90,12 +90,12 @@ async def test_a_weak_match_is_hedged_once_before_the_passages(
     hedged = counted("hedged")
     (call,) = await bot.send(text_update(QUESTION, language_code=lng))
     shown, bold = read_html(str(call.params["text"]))
-    assert shown.startswith(f"{HEDGE[lng]}\n\n{ARTICLE_TITLE} · {label} 7\nWil Poetin nu Armenië bezoeken")
+    assert shown.startswith(f"{HEDGE[lng]}\n\n{ARTICLE_SOURCE} · {label} 7\nWil Poetin nu Armenië bezoeken")
     assert bold.startswith(ANSWER_SENTENCE) and shown.count(f" · {label} ") == 3
     assert counted("hedged") == hedged + 1
     *_, more = await bot.send(callback_update(more_button(call.params)))
     shown, _ = read_html(str(more.params["text"]))
-    assert shown.startswith(f"{ARTICLE_TITLE} · alinea ")  # the next passages, without the hedge again
+    assert shown.startswith(f"{ARTICLE_SOURCE} · alinea ")  # the next passages, without the hedge again
     assert not any(line in shown for line in HEDGE.values())
 
 
@@ -105,7 +105,7 @@ async def test_a_clear_answer_has_no_hedge_and_an_off_topic_question_no_passages
     sure, hedging = await make_bot(sure_engine), await make_bot(hedging_engine)
     answered, unanswered = counted("answered"), counted("unanswered")
     (reply,) = await sure.replies(text_update(QUESTION, language_code="en"))
-    assert read_html(reply)[0].startswith(f"{ARTICLE_TITLE} · paragraph 7\nWil Poetin")
+    assert read_html(reply)[0].startswith(f"{ARTICLE_SOURCE} · paragraph 7\nWil Poetin")
     assert counted("answered") == answered + 1
     for lng, refusal in (("en", "The article does not say."), ("nl", "Dat staat niet in het artikel.")):
         (call,) = await hedging.send(text_update(OFF_TOPIC, language_code=lng))  # the bar does not matter here

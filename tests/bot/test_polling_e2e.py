@@ -18,7 +18,7 @@ from bench.botapi import TOKEN, BotApiStub, Fault
 from bot.chat.telegram import build_application
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, MakeSettings
-from tests.conftest import ARTICLE_TITLE, PROJECT
+from tests.conftest import ARTICLE_SOURCE, PROJECT
 from tests.support.updates import ADMIN_ID, callback_update, document_update, text_update
 
 Polling = Callable[..., Awaitable[BotApiStub]]
@@ -65,7 +65,7 @@ async def test_a_private_question_gets_the_arrest_paragraph_with_the_sentence_in
     assert reply.params["parse_mode"] == "HTML"
     assert reply.params["chat_id"] == 4242
     assert f"<b>{ANSWER_SENTENCE}</b>" in reply.params["text"]
-    assert reply.params["text"].startswith(f"<i>{ARTICLE_TITLE} · alinea 7</i>")
+    assert reply.params["text"].startswith(f"<i>{ARTICLE_SOURCE} · alinea 7</i>")
     # Start-up: the command menu was published and polling cleared any webhook first.
     assert api.calls_to("setMyCommands") and api.calls_to("deleteWebhook") and api.calls_to("getMe")
     assert caplog.records, "nothing was logged, so the token check below would prove nothing"

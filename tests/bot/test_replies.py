@@ -13,9 +13,19 @@ from tests.support.telegram_html import read_html
 HOSTILE = "<script>alert('x')</script> & co <b>unclosed and </i> stray > signs &amp; fake entities."
 
 
-def passage(text: str, sentence: str, number: int = 1, source: str = "doc.txt", **document: str) -> Passage:
+def passage(
+    text: str,
+    sentence: str,
+    number: int = 1,
+    source: str = "doc.txt",
+    title: str = "",
+    date: str | None = None,
+    url: str | None = None,
+) -> Passage:
     assert sentence in text
-    return Passage(text=text, score=1.0, source=source, paragraph=number, sentence=sentence, **document)
+    return Passage(
+        text=text, score=1.0, source=source, paragraph=number, sentence=sentence, title=title, date=date, url=url
+    )
 
 
 def test_hostile_document_text_is_escaped_and_the_sentence_still_bold() -> None:

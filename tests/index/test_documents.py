@@ -184,7 +184,8 @@ def test_the_fingerprint_alone_is_the_one_a_full_read_gives(tmp_path: Path) -> N
     "text",
     [
         "title: Armenië kiest het Strafhof\ndate: 2023-09-17\nurl: https://news.example/a?b=1\n\nEen.\n\nTwee.",
-        "url: https://news.example/a?b=1\r\nDate: 2023-09-17\r\nTitle: Armenië kiest het Strafhof\r\n\r\nEen.\r\n\r\nTwee.",
+        "url: https://news.example/a?b=1\r\nDate: 2023-09-17\r\nTitle: Armenië kiest het Strafhof\r\n\r\n"
+        "Een.\r\n\r\nTwee.",
         "date 2023-09-17\nurl:https://news.example/a?b=1\n# Armenië kiest het Strafhof\n\nEen.\n\nTwee.",
     ],
 )
@@ -199,7 +200,10 @@ def test_header_lines_as_people_write_them_are_metadata(text: str) -> None:
 
 
 def test_a_leading_markdown_heading_is_the_title_not_paragraph_one() -> None:
-    for text in ("# Kop van het stuk\n\nEerste alinea.\n\nTweede.", "## Kop van het stuk ##\nEerste alinea.\n\nTweede."):
+    for text in (
+        "# Kop van het stuk\n\nEerste alinea.\n\nTweede.",
+        "## Kop van het stuk ##\nEerste alinea.\n\nTweede.",
+    ):
         document = parse_document("stuk.md", text)
         assert document.title == "Kop van het stuk"
         assert [(p.number, p.text) for p in document.paragraphs] == [(1, "Eerste alinea."), (2, "Tweede.")]

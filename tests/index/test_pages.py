@@ -50,7 +50,11 @@ def test_an_html_file_in_the_corpus_folder_is_read_as_its_article(tmp_path: Path
 
 @pytest.mark.parametrize(
     "html",
-    [b"", b"\x89PNG\r\n\x1a\n\x00\x00", b"<html><body><nav><a href='/'>Home</a> <a href='/x'>Sport</a></nav></body></html>"],
+    [
+        b"",
+        b"\x89PNG\r\n\x1a\n\x00\x00",
+        b"<html><body><nav><a href='/'>Home</a> <a href='/x'>Sport</a></nav></body></html>",
+    ],
 )
 def test_a_page_without_article_text_is_refused(html: bytes) -> None:
     with pytest.raises(PageError):

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from bot.core.settings import DEFAULT_EXAMPLES
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, OFF_TOPIC, QUESTION
-from tests.conftest import ARTICLE, ARTICLE_TITLE
+from tests.conftest import ARTICLE, ARTICLE_SOURCE, ARTICLE_TITLE
 from tests.support.telegram_html import read_html
 from tests.support.updates import chosen_update, inline_update, message_update
 from tests.web.conftest import RunningServer, StartServer
@@ -50,7 +50,7 @@ async def test_an_inline_question_offers_the_passages_as_sent_in_chat(
     content = first["input_message_content"]
     assert content["parse_mode"] == "HTML"
     shown, bold = read_html(content["message_text"])
-    assert shown.startswith(f"{ARTICLE_TITLE} · alinea 7\nWil Poetin") and bold == ANSWER_SENTENCE
+    assert shown.startswith(f"{ARTICLE_SOURCE} · alinea 7\nWil Poetin") and bold == ANSWER_SENTENCE
     assert ARTICLE.name not in json.dumps(results, ensure_ascii=False)  # titles, never the file name
 
     # The same passage, to the letter, as the bot's own chat shows it.

@@ -51,7 +51,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 # Latency, build, scale, cold start and bot benchmarks: about 7 minutes on 2 cores; the
-# table, results.json and plots go to bench/results/ (see README, "Performance").
+# table, results.json and plots go to bench/results/ (see docs/performance.md).
 bench: setup
 	$(PY) -m bench
 

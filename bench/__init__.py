@@ -1,1 +1,1 @@
-"""Benchmarks of the engine and the bot: ``python -m bench [--quick]`` (see README, "Performance")."""
+"""Benchmarks of the engine and the bot: ``python -m bench [--quick]`` (see docs/performance.md)."""

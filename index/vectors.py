@@ -1,6 +1,6 @@
 """Which FAISS index a collection of unit vectors gets, with its search settings, on disk and off.
 
-Vector search tiers, measured by ``python -m bench`` (README, "Performance") on 2 cores with
+Vector search tiers, measured by ``python -m bench`` (docs/performance.md) on 2 cores with
 512-d vectors, one query at a time:
 
 - below APPROXIMATE_FROM rows, exact search (IndexFlatIP): ~0.2 µs a row, so ~10 ms at 50k

@@ -69,7 +69,8 @@ def ranked_results(
         if gold is None:
             raise ValueError("baselines rank answerable questions only")
         mask = np.array([gold.matches(p.source, p.number, p.text) for p in paragraphs], dtype=bool)
-        results.append(Result(question, method, rank_of_gold(row, mask)))
+        first = paragraphs[int(np.argmax(row))].source if len(paragraphs) else None
+        results.append(Result(question, method, rank_of_gold(row, mask), first=first))
     return results
 
 

@@ -71,11 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     sets = load_sets()
     tune = {name: [q for q in qs if q.half == "tune"] for name, qs in sets.items()}
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
-        article, squad = open_engines(Path(tmp), model=args.model)
-        assert squad is not None
+        engines = open_engines(Path(tmp), model=args.model)
         relevance: dict[tuple[str, str], np.ndarray] = {}
         for name, questions in tune.items():
-            engine = squad if name == "squad" else article
+            engine = engines.for_set(name)
             by_kind: dict[str, list[Question]] = defaultdict(list)
             for question in questions:
                 by_kind[question.kind].append(question)

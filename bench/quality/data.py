@@ -20,8 +20,14 @@ from index import Document
 PROJECT = Path(__file__).resolve().parents[2]
 EVAL_DIR = PROJECT / "tests" / "data" / "eval"
 ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
-FILES = {"qa_dev": "qa_dev.json", "qa_dev_v2": "qa_dev_v2.json", "squad": "squad2-en-dev.json"}
-SETS = ("qa_dev", "qa_dev_v2", "squad", "squad-vs-article")
+NEWSROOM = EVAL_DIR / "newsroom"  # the team's own articles and questions (its README.md)
+FILES = {
+    "qa_dev": "qa_dev.json",
+    "qa_dev_v2": "qa_dev_v2.json",
+    "squad": "squad2-en-dev.json",
+    "newsroom": "newsroom/questions.json",
+}
+SETS = ("qa_dev", "qa_dev_v2", "squad", "squad-vs-article", "newsroom")
 
 Half = Literal["tune", "check"]
 HALVES: tuple[Half, ...] = ("tune", "check")
@@ -65,6 +71,7 @@ class Question:
     style: str = ""
     gold: Gold | None = field(default=None, compare=False)
     answers: tuple[str, ...] = field(default=(), compare=False)  # the answer's exact words, when the set gives them
+    document: str = ""  # the file of the article that answers it, when the set names one
 
 
 def half_of(position: int) -> Half:
@@ -115,6 +122,47 @@ def qa_dev_v2(data: dict[str, Any], source: str) -> list[Question]:
             Question("qa_dev_v2", kind, item["q"], half_of(i), i, item["lang"]) for i, item in enumerate(data[kind])
         ]
     return questions
+
+
+def newsroom(data: dict[str, Any]) -> list[Question]:
+    """newsroom/questions.json: answerable questions about one article of a corpus of many (gold
+    paragraph numbers in ``doc``, and the answer's words), off_topic and near_topic against them all."""
+    questions = [
+        Question(
+            "newsroom",
+            "answerable",
+            item["q"],
+            half_of(i),
+            i,
+            item["lang"],
+            item["style"],
+            Gold(paragraphs=frozenset((item["doc"], int(n)) for n in item["paragraph"])),
+            tuple(item["gold"]),
+            item["doc"],
+        )
+        for i, item in enumerate(data["answerable"])
+    ]
+    for kind in ("off_topic", "near_topic"):
+        questions += [
+            Question("newsroom", kind, item["q"], half_of(i), i, item["lang"]) for i, item in enumerate(data[kind])
+        ]
+    return questions
+
+
+def write_newsroom_corpus(folder: Path, source: Path = NEWSROOM) -> list[str]:
+    """The shipped article and every newsroom article in ``folder``; their file names.
+
+    DataError when the articles are not the corpus the questions name.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    articles = sorted((source / "articles").glob("*.txt"))
+    names = [ARTICLE.name, *(path.name for path in articles)]
+    expected = load_json(source / "questions.json").get("corpus", names)
+    if sorted(expected) != sorted(names):
+        raise DataError(f"the newsroom questions name the corpus {sorted(expected)}, the folder holds {sorted(names)}")
+    for path in (ARTICLE, *articles):
+        (folder / path.name).write_bytes(path.read_bytes())
+    return names
 
 
 def squad_file_name(title: str) -> str:

@@ -14,7 +14,10 @@ TITLES = {
     "qa_dev_v2": "qa_dev_v2: the article, varied users",
     "squad": "squad: SQuAD 2.0 dev as its own corpus (impossible questions = near-topic)",
     "squad-vs-article": "squad-vs-article: all SQuAD questions against the article (off-topic)",
+    "newsroom": "newsroom: the article among the team's own articles (same subject, short, English)",
 }
+# Sets whose answerable questions are also shown per style, and per article when they have several.
+STYLED = ("qa_dev_v2", "newsroom")
 
 # (heading, Figures field, is a count)
 COLUMNS = (
@@ -29,6 +32,7 @@ COLUMNS = (
     ("off-topic refused", "off_topic_refused", False),
     ("near-topic", "near_topic", True),
     ("near-topic hedged or refused", "near_topic_hedged_or_refused", False),
+    ("another article first", "other_article_first", False),
 )
 
 
@@ -64,12 +68,15 @@ def _groups(methods: dict[str, dict[str, dict[str, Figures]]]) -> list[str]:
     return sorted({g for halves in methods.values() for per_group in halves.values() for g in per_group})
 
 
-def breakdown_table(methods: dict[str, dict[str, dict[str, Figures]]], heading: str) -> str:
-    """Rows group x half, recall@1 and @3 of every method side by side."""
+def breakdown_table(methods: dict[str, dict[str, dict[str, Figures]]], heading: str, *, others: bool = False) -> str:
+    """Rows group x half, recall@1 and @3 of every method side by side; with ``others``, also
+    the engine's share of questions answered first from another article."""
     groups = _groups(methods)
     header = [heading, "half", "questions"]
     for method in methods:
         header += [f"{method} recall@1", f"{method} recall@3"]
+    if others:
+        header.append("another article first")
     rows = []
     for group in groups:
         for half in HALF_NAMES:
@@ -78,6 +85,8 @@ def breakdown_table(methods: dict[str, dict[str, dict[str, Figures]]], heading: 
             row = [group, half, str(count)]
             for f in figures:
                 row += [_cell(f.recall_at_1 if f else None, False), _cell(f.recall_at_3 if f else None, False)]
+            if others:
+                row.append(_cell(figures[0].other_article_first if figures[0] else None, False))
             rows.append(row)
     return _table(header, rows, 2)
 
@@ -110,15 +119,23 @@ def render(
     *,
     preamble: Sequence[str],
     seconds: float,
+    articles: Breakdown | None = None,
 ) -> str:
     """The whole report as Markdown."""
     parts = ["# Answer quality", "", *preamble, ""]
     for set_name, methods in tables.items():
         parts += [f"## {TITLES.get(set_name, set_name)}", "", set_table(methods), ""]
+        per_article = (articles or {}).get(set_name, {})
+        several = len(_groups(per_article)) > 1
+        if several:
+            table = breakdown_table(per_article, "article", others=True)
+            parts += [f"{set_name}, answerable, per article:", "", table, ""]
         if len(_groups(languages.get(set_name, {}))) > 1:
-            parts += [f"{set_name}, answerable, per language:", "", breakdown_table(languages[set_name], "lang"), ""]
-        if set_name == "qa_dev_v2" and len(_groups(styles.get(set_name, {}))) > 1:
-            parts += [f"{set_name}, answerable, per style:", "", breakdown_table(styles[set_name], "style"), ""]
+            table = breakdown_table(languages[set_name], "lang", others=several)
+            parts += [f"{set_name}, answerable, per language:", "", table, ""]
+        if set_name in STYLED and len(_groups(styles.get(set_name, {}))) > 1:
+            table = breakdown_table(styles[set_name], "style", others=several)
+            parts += [f"{set_name}, answerable, per style:", "", table, ""]
     parts += ["## Tune against check (engine)", "", gap_table(found_gaps), ""]
     parts += ["## Targets", "", targets_block(checks), "", f"Wall time: {seconds:.1f} s."]
     return "\n".join(parts) + "\n"
@@ -130,11 +147,13 @@ def to_json(
     styles: Breakdown,
     found_gaps: Sequence[Gap],
     checks: Sequence[Check],
+    articles: Breakdown | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Every figure as plain JSON data."""
     return {
         **extra,
+        "by_article": _breakdown_json(articles or {}),
         "sets": {
             s: {m: {h: asdict(f) for h, f in halves.items()} for m, halves in ms.items()} for s, ms in tables.items()
         },

@@ -49,6 +49,8 @@ def load_sets(eval_dir: Path = EVAL_DIR, names: Iterable[str] = SETS) -> dict[st
         sets["qa_dev"] = data.qa_dev(data.load_json(eval_dir / FILES["qa_dev"]))
     if "qa_dev_v2" in names:
         sets["qa_dev_v2"] = data.qa_dev_v2(data.load_json(eval_dir / FILES["qa_dev_v2"]), ARTICLE.name)
+    if "newsroom" in names:
+        sets["newsroom"] = data.newsroom(data.load_json(eval_dir / FILES["newsroom"]))
     if names & {"squad", "squad-vs-article"}:
         own, elsewhere = data.squad(data.load_json(eval_dir / FILES["squad"]))
         if "squad" in names:
@@ -70,16 +72,39 @@ def open_engine(
     return engine
 
 
-def open_engines(root: Path, *, squad: bool = True, model: str = DEFAULT_MODEL) -> tuple[Engine, Engine | None]:
-    """Engines over the article and, with ``squad``, over the SQuAD articles (checked paragraph for
-    paragraph), built in folders under ``root`` with one loaded model."""
+@dataclass
+class Engines:
+    """The engine each set is asked on: the article alone, the SQuAD articles, the newsroom corpus."""
+
+    article: Engine
+    squad: Engine | None = None
+    newsroom: Engine | None = None
+
+    def for_set(self, name: str) -> Engine:
+        engine = {"squad": self.squad, "newsroom": self.newsroom}.get(name, self.article)
+        if engine is None:
+            raise ValueError(f"the {name} set needs its own engine")
+        return engine
+
+
+def open_engines(root: Path, *, squad: bool = True, newsroom: bool = True, model: str = DEFAULT_MODEL) -> Engines:
+    """Engines over the article and, when asked for, over the SQuAD articles (checked paragraph for
+    paragraph) and over the newsroom corpus (the article among the team's), built in folders under
+    ``root`` with one loaded model."""
     article = open_engine(article_corpus(root / "article" / "corpus"), root / "article" / "index", model=model)
-    if not squad:
-        return article, None
-    expected = data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")
-    engine = open_engine(root / "squad" / "corpus", root / "squad" / "index", article.encoder, model)
-    data.check_corpus(engine.sources(), expected)
-    return article, engine
+    engines = Engines(article)
+    if squad:
+        expected = data.write_squad_corpus(data.load_json(EVAL_DIR / FILES["squad"]), root / "squad" / "corpus")
+        engines.squad = open_engine(root / "squad" / "corpus", root / "squad" / "index", article.encoder, model)
+        data.check_corpus(engines.squad.sources(), expected)
+    if newsroom:
+        names = data.write_newsroom_corpus(root / "newsroom" / "corpus")
+        engines.newsroom = open_engine(
+            root / "newsroom" / "corpus", root / "newsroom" / "index", article.encoder, model
+        )
+        if sorted(d.name for d in engines.newsroom.sources()) != sorted(names):
+            raise data.DataError("the newsroom engine did not index every newsroom article")
+    return engines
 
 
 def article_corpus(folder: Path) -> Path:
@@ -99,22 +124,22 @@ def ask_all(engine: Engine, questions: Sequence[Question], workers: int = WORKER
         except QuestionError as exc:
             return Result(question, ENGINE, None, "refused", str(exc))
         rank = first_hit(answer.passages, question.gold)
-        return Result(question, ENGINE, rank, answer.outcome, marked=marks_answer(answer.passages, question))
+        first = answer.passages[0].source if answer.passages else None
+        marked = marks_answer(answer.passages, question)
+        return Result(question, ENGINE, rank, answer.outcome, marked=marked, first=first)
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="quality") as pool:
         return list(pool.map(one, questions))
 
 
 def measure(
-    article: Engine, squad: Engine | None, sets: dict[str, list[Question]], workers: int = WORKERS
+    engines: Engines, sets: dict[str, list[Question]], workers: int = WORKERS
 ) -> tuple[list[Result], dict[str, float]]:
-    """Engine and baseline results for every set (``squad`` on its own engine), and seconds per step."""
+    """Engine and baseline results for every set (each on its own engine), and seconds per step."""
     results: list[Result] = []
     seconds: dict[str, float] = {}
     for name, questions in sets.items():
-        engine = squad if name == "squad" else article
-        if engine is None:
-            raise ValueError("the squad set needs the SQuAD engine")
+        engine = engines.for_set(name)
         documents = engine.sources()
         data.check_gold(questions, documents)
         started = time.perf_counter()
@@ -140,6 +165,12 @@ class Evaluation:
     gaps: list[Gap]
     checks: list[Check]
     leaks: list[tuple[str, str]] = field(default_factory=list)
+    articles: Breakdown = field(default_factory=dict)  # answerable questions by the article that answers them
+
+    @property
+    def parts(self) -> tuple[Tables, Breakdown, Breakdown, list[Gap], list[Check]]:
+        """What ``render`` and ``to_json`` take, in their order."""
+        return self.tables, self.languages, self.styles, self.gaps, self.checks
 
     @property
     def met(self) -> bool:
@@ -151,11 +182,12 @@ def evaluate(results: list[Result], leaks: list[tuple[str, str]] | None = None) 
     tables = tabulate(results)
     languages = breakdown(results, lambda q: q.lang)
     styles = breakdown(results, lambda q: q.style or "-")
+    articles = breakdown(results, lambda q: q.document or "-")
     checks = check_all(tables, languages)
     if leaks is not None:
         message = "; ".join(f"{name}: {question!r}" for name, question in leaks[:5]) or "none found"
         checks.append(Check("no eval question copied into index/", float(len(leaks)), 0.0, not leaks, message))
-    return Evaluation(results, tables, languages, styles, gaps(tables), checks, leaks or [])
+    return Evaluation(results, tables, languages, styles, gaps(tables), checks, leaks or [], articles)
 
 
 def _preamble(command: str, model: str, seconds: dict[str, float], questions: int) -> list[str]:
@@ -191,9 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     sets = load_sets(names=args.sets)
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         built = time.perf_counter()
-        article, squad = open_engines(Path(tmp), squad="squad" in sets)
+        engines = open_engines(Path(tmp), squad="squad" in sets, newsroom="newsroom" in sets)
         timings = {"engines built": time.perf_counter() - built}
-        results, asked = measure(article, squad, sets, args.workers)
+        results, asked = measure(engines, sets, args.workers)
         timings.update(asked)
 
     questions = [q for qs in sets.values() for q in qs]
@@ -201,12 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     command = " ".join(["python -m bench.quality", *(sys.argv[1:] if argv is None else argv)])
     engine_questions = sum(r.method == ENGINE for r in results)
-    preamble = _preamble(command, article.config.model, timings, engine_questions)
-    parts = (evaluation.tables, evaluation.languages, evaluation.styles, evaluation.gaps, evaluation.checks)
-    text = render(*parts, preamble=preamble, seconds=seconds)
+    preamble = _preamble(command, engines.article.config.model, timings, engine_questions)
+    text = render(*evaluation.parts, preamble=preamble, seconds=seconds, articles=evaluation.articles)
     print(text)
 
-    figures: dict[str, Any] = to_json(*parts, command=command, seconds=seconds, timings=timings)
+    figures: dict[str, Any] = to_json(
+        *evaluation.parts, articles=evaluation.articles, command=command, seconds=seconds, timings=timings
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.md").write_text(text, "utf-8")
     payload = json.dumps(figures, indent=1, ensure_ascii=False) + "\n"

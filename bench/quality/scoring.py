@@ -49,6 +49,7 @@ class Result:
     outcome: str | None = None
     error: str = ""
     marked: bool | None = None
+    first: str | None = None  # the file of the first passage, when the method returned one
 
 
 def first_hit(passages: Sequence[PassageLike], gold: Gold | None, k: int = K) -> int | None:
@@ -59,6 +60,15 @@ def first_hit(passages: Sequence[PassageLike], gold: Gold | None, k: int = K) ->
         if gold.matches(passage.source, passage.paragraph, passage.text):
             return position
     return None
+
+
+def other_article_first(result: Result) -> bool | None:
+    """Whether an answerable question's first passage comes from an article that does not answer
+    it; None when nothing was returned or the gold names no article."""
+    gold = result.question.gold
+    if result.first is None or gold is None or not gold.paragraphs:
+        return None
+    return result.first not in {source for source, _ in gold.paragraphs}
 
 
 def marks_answer(passages: Sequence[PassageLike], question: Question) -> bool | None:
@@ -99,6 +109,8 @@ class Figures:
     near_topic: int
     near_topic_hedged_or_refused: float | None
     errors: int = 0
+    # Of the answerable questions, the share whose first passage is another article's (corpora of several).
+    other_article_first: float | None = None
 
 
 def _share(flags: list[bool]) -> float | None:
@@ -131,7 +143,18 @@ def aggregate(results: Iterable[Result]) -> Figures:
         near_topic=len(near_topic),
         near_topic_hedged_or_refused=outcomes(near_topic, "hedged", "refused"),
         errors=sum(bool(r.error) for r in results),
+        other_article_first=_other_first(answerable),
     )
+
+
+def _other_first(answerable: list[Result]) -> float | None:
+    """``Figures.other_article_first``: over every answerable question (one with no passage counts
+    as not), None when the corpus has one article or the method tells no first passage."""
+    flags = [other_article_first(r) for r in answerable]
+    sources = {source for r in answerable if r.question.gold for source, _ in r.question.gold.paragraphs}
+    if len(sources) < 2 or all(flag is None for flag in flags):
+        return None
+    return sum(flag is True for flag in flags) / len(flags)
 
 
 HALF_NAMES = (*HALVES, "all")

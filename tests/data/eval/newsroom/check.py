@@ -8,7 +8,11 @@ leading ' date 2023-10' metadata prefix of the first paragraph is removed.
 Run: python3 check.py            (validate + counts)
      python3 check.py --show     (also print every article with paragraph numbers and word counts)
 """
-import json, os, re, sys
+
+import json
+import os
+import re
+import sys
 from collections import Counter, defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,7 +90,16 @@ def main():
     for d in D["dialogues"]:
         allq += [t["q"] for t in d["turns"]]
     for q, n in Counter(x.strip().lower() for x in allq).items():
-        if n > 1 and q not in ("en waarom?", "waarom?", "wanneer?", "hoeveel?", "en rusland?", "why?", "wie zei dat?", "waar?"):
+        if n > 1 and q not in (
+            "en waarom?",
+            "waarom?",
+            "wanneer?",
+            "hoeveel?",
+            "en rusland?",
+            "why?",
+            "wie zei dat?",
+            "waar?",
+        ):
             errors.append(f"duplicate question: {q!r} x{n}")
     for x in Q["off_topic"]:
         assert set(x) == {"q", "lang", "domain"}, x
@@ -120,13 +133,21 @@ def main():
         print(f"  {a}: {sum(c.values())} (nl {c['nl']}, en {c['en']}); styles: {dict(sorted(sty.items()))}")
     print("  by style:", dict(sorted(Counter(q["style"] for q in A).items())))
     print("  by lang:", dict(Counter(q["lang"] for q in A)))
-    print(f"off_topic: {len(Q['off_topic'])}", dict(Counter(x["lang"] for x in Q["off_topic"])),
-          "near-miss:", sum("(near-miss)" in x["domain"] for x in Q["off_topic"]))
+    print(
+        f"off_topic: {len(Q['off_topic'])}",
+        dict(Counter(x["lang"] for x in Q["off_topic"])),
+        "near-miss:",
+        sum("(near-miss)" in x["domain"] for x in Q["off_topic"]),
+    )
     print(f"near_topic: {len(Q['near_topic'])}", dict(Counter(x["lang"] for x in Q["near_topic"])))
     dl = D["dialogues"]
     turns = [t for d in dl for t in d["turns"]]
-    print(f"dialogues: {len(dl)}", dict(Counter(d["lang"] for d in dl)),
-          "turns per dialogue:", dict(Counter(len(d["turns"]) for d in dl)))
+    print(
+        f"dialogues: {len(dl)}",
+        dict(Counter(d["lang"] for d in dl)),
+        "turns per dialogue:",
+        dict(Counter(len(d["turns"]) for d in dl)),
+    )
     print(f"  turns: {len(turns)}, by kind:", dict(Counter(t["kind"] for t in turns)))
     fu_other = fu_same_par = fu_other_par = 0
     for d in dl:
@@ -139,8 +160,10 @@ def main():
                 fu_same_par += 1
             else:
                 fu_other_par += 1
-    print(f"  followups: to another article {fu_other}, same paragraph {fu_same_par}, "
-          f"other paragraph same article {fu_other_par}")
+    print(
+        f"  followups: to another article {fu_other}, same paragraph {fu_same_par}, "
+        f"other paragraph same article {fu_other_par}"
+    )
     if errors:
         print(f"\n{len(errors)} ERRORS:")
         for e in errors:

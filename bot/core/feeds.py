@@ -97,7 +97,7 @@ def save_state(path: Path, state: dict[str, Any]) -> None:
 
 def entry_version(entry: Any) -> str:
     """What tells that an entry changed: its ``updated`` date, else a hash of its title and content."""
-    updated = entry.get("updated") or entry.get("published")
+    updated = dict.get(entry, "updated") or dict.get(entry, "published")  # no feedparser fallback warning
     if updated:
         return str(updated)
     parts = [entry.get("title", ""), entry.get("summary", "")]

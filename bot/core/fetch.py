@@ -1,13 +1,14 @@
 """A page or feed fetched from the web without letting a link reach inside the network (SSRF).
 
-Every connection, the first and each one after a redirect (redirects are followed here, one
-hop at a time), resolves the host itself and is refused when any of its addresses is private,
+Every connection, the first and each one after a redirect (redirects are followed here, one hop
+at a time), resolves the host itself and is refused when any of its addresses is private,
 loopback, link-local, multicast, reserved, unspecified or a cloud metadata address (IPv4 inside
-IPv6 included), unless ``allow_private``. The socket is then opened to the very address that was
-checked, while the HTTP ``Host`` header, TLS SNI and certificate check keep the host name: a DNS
-answer that changes between the check and the connect (rebinding) cannot redirect it. That
-happens in ``_CheckedBackend``, the network backend of httpcore's connection pool; no proxy
-from the environment is used (a proxy would be the address checked, not the page).
+IPv6 included), unless ``allow_private`` (which never opens the metadata addresses). The socket
+is then opened to the very address that was checked, while the HTTP ``Host`` header, TLS SNI and
+certificate check keep the host name: a DNS answer that changes between the check and the
+connect (rebinding) cannot redirect it. That happens in ``_CheckedBackend``, the network backend
+of httpcore's connection pool; no proxy from the environment is used (a proxy would be the
+address checked, not the page).
 
 Async because the whole fetch, redirects and a page that trickles in included, must end by a
 deadline, which only cancellation gives; the size cap is counted on the decoded body while it
@@ -39,6 +40,7 @@ FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 )
 MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "article-qa-bot/0.1 (+news articles for a question-answering bot)"
 # Cloud metadata services; all of them are also link-local or private, named here to be plain about it.
 METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
@@ -90,6 +92,13 @@ def is_public(address: IPAddress) -> bool:
         or address.is_unspecified
         or not address.is_global  # shared (100.64/10), documentation, benchmarking ranges
     )
+
+
+def is_metadata(address: IPAddress) -> bool:
+    """Whether ``address`` is a cloud metadata service, also as IPv4 carried in IPv6."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address in METADATA
 
 
 def loggable(url: str) -> str:
@@ -146,7 +155,7 @@ class Fetcher:
                 logger.info("fetching %s", loggable(url))
                 try:
                     async with client.stream("GET", url, headers=headers) as response:
-                        if response.is_redirect:
+                        if response.status_code in REDIRECTS:  # httpx's is_redirect counts 304 too
                             url = _next_hop(response)
                             continue
                         return await self._read(response, types, kind)
@@ -196,6 +205,8 @@ class Fetcher:
         )
 
     def _allowed(self, host: str, address: IPAddress) -> bool:
+        if is_metadata(address):  # never, not even with ALLOW_PRIVATE_URLS: it hands out cloud credentials
+            return False
         return self.allow_private or is_public(address) or (self.permit is not None and self.permit(host, address))
 
 

@@ -12,7 +12,9 @@ from bot.core.fetch import MAX_REDIRECTS, Fetcher, FetchError, is_public
 from bot.core.texts import text
 from tests.support.web import Route, Site, serve
 
-PAGE = b"<html><body><article><p>" + b"Een gewone zin over het nieuws van vandaag. " * 10 + b"</p></article></body></html>"
+PAGE = (
+    b"<html><body><article><p>" + b"Een gewone zin over het nieuws van vandaag. " * 10 + b"</p></article></body></html>"
+)
 
 
 @pytest.fixture

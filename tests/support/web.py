@@ -105,7 +105,7 @@ def serve() -> Iterator[Site]:
     site = Site(server.server_address[1])
     server.RequestHandlerClass = _handler(site)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-site", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="test-site", daemon=True)
     thread.start()
     try:
         yield site

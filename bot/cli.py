@@ -1,13 +1,15 @@
-"""Command line: ``python -m bot [ask|reindex|chat|serve]``; with no command, serve or chat."""
+"""Command line: ``python -m bot [ask|add|reindex|chat|serve]``; with no command, serve or chat."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.core.redact import install, secrets_of
@@ -69,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("-k", type=int, default=None, help="number of passages (default: TOP_K)")
     commands.add_parser("reindex", help="rebuild the index from the corpus folder")
+    add = commands.add_parser("add", help="add a news article to the corpus, then rebuild the index", one_line=True)
+    add.add_argument("source", help="the article's http(s) URL, or a .html page, .txt or .md document")
     commands.add_parser("chat", help="talk to the bot in this terminal")
     commands.add_parser("serve", help="run the Telegram bot (webhook when WEBHOOK_URL is set, else polling)")
     link = commands.add_parser("link", help="print the t.me link that opens the bot and asks QUESTION")
@@ -127,6 +131,28 @@ def reindex(settings: Settings) -> int:
         f"{_count(report.sentences, 'sentence')} in {report.seconds:.1f}s (version {report.version})"
     )
     return 0
+
+
+def add_article(settings: Settings, source: str, lang: Language = "en") -> int:
+    """Add the article at ``source`` (a URL is fetched, a file read) and rebuild; 1 when it is refused."""
+    from bot.core.articles import add_file, add_page
+    from bot.core.corpus import Refused
+    from bot.core.fetch import Fetcher
+    from bot.core.texts import text
+
+    try:
+        if "://" in source:
+            page = asyncio.run(Fetcher.from_settings(settings).page(source))
+            stored = add_page(settings.corpus_dir, page.content, page.url)
+        else:
+            path = Path(source)
+            stored = add_file(settings.corpus_dir, path.name, path.read_bytes(), settings.max_upload_bytes)
+    except Refused as exc:
+        print(f"error: cannot add {source}: {text(lang, exc.reason, **exc.values)}", file=sys.stderr)
+        return 1
+    done = "updated" if stored.replaced else "added"
+    print(f"{done} {stored.title} ({stored.date or 'no date'}) as {stored.name}", flush=True)
+    return reindex(settings)
 
 
 def print_link(settings: Settings, question: str) -> int:
@@ -194,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return print_link(settings, args.question)
         from bot.console import chat, console_language
 
+        if command == "add":
+            return add_article(settings, args.source, lang=console_language())
         if command == "stats":
             from bot.core.stats import run
 

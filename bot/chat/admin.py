@@ -15,9 +15,11 @@ from telegram.ext import ContextTypes
 
 from bot.chat.replies import escape, sources_messages
 from bot.chat.state import engine, lang, state
-from bot.core.corpus import Refused, check_upload, remove_document, save_document
+from bot.core.articles import Stored, add_file
+from bot.core.corpus import Refused, check_upload, remove_document
 from bot.core.reindexer import Failure, Outcome
 from bot.core.texts import Language, text
+from index.documents import PAGE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +91,28 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         name = check_upload(document.file_name, document.file_size, settings.max_upload_bytes)
         content = bytes(await (await document.get_file()).download_as_bytearray())
-        replaced = await asyncio.to_thread(save_document, settings.corpus_dir, name, content, settings.max_upload_bytes)
+        stored = await asyncio.to_thread(add_file, settings.corpus_dir, name, content, settings.max_upload_bytes)
     except Refused as exc:
         reason = text(lng, exc.reason, **exc.values)
         await message.reply_html(text(lng, "upload_refused", reason=reason))
         return
-    saved = text(lng, "upload_replaced" if replaced else "upload_saved", name=escape(name), size=len(content))
+    if name.lower().endswith(PAGE_SUFFIXES):  # a web page: its article, stored as readable text
+        saved = added(stored, lng)
+    else:
+        key = "upload_replaced" if stored.replaced else "upload_saved"
+        saved = text(lng, key, name=escape(name), size=len(content))
     await rebuild(update, context, before=saved + "\n")
+
+
+def added(stored: Stored, lng: Language) -> str:
+    """What an admin is told about an article taken in: its title, date and file name."""
+    return text(
+        lng,
+        "article_replaced" if stored.replaced else "article_added",
+        title=escape(stored.title),
+        date=f" ({stored.date})" if stored.date else "",
+        name=escape(stored.name),
+    )
 
 
 async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.chat import admin, handlers, inline, readers
+from bot.chat import admin, articles, handlers, inline, readers
 from bot.chat.ratelimit import SharedRateLimiter
 from bot.chat.state import ENGINE, STATE, BotState
 from bot.core.redact import protect
@@ -48,6 +48,7 @@ COMMANDS: dict[Language, list[tuple[str, str]]] = {
 }
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("reindex", "Rebuild the index from the corpus"),
+    ("add", "Add a news article: /add URL"),
     ("remove", "Remove a document: /remove NAME"),
     ("stats", "What readers asked in the last 7 days"),
 ]
@@ -112,8 +113,13 @@ def _register(application: Application) -> None:
     application.add_handler(CommandHandler("sources", admin.sources_command, filters=new))
     application.add_handler(CommandHandler("reindex", admin.reindex_command, filters=new))
     application.add_handler(CommandHandler("remove", admin.remove_command, filters=new))
+    application.add_handler(CommandHandler("add", articles.add_command, filters=new))
     application.add_handler(CommandHandler("stats", readers.stats_command, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
+    # An admin's message that is just a link adds the article; anyone else's is a question as usual.
+    admins = filters.User(user_id=application.bot_data[STATE].settings.admin_user_ids)
+    link = filters.Regex(articles.LINK)
+    application.add_handler(MessageHandler(new & private & filters.TEXT & admins & link, articles.link_message))
     application.add_handler(MessageHandler(new & private & filters.TEXT, handlers.private_text))
     application.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT, handlers.group_text))
     application.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.upload))
@@ -170,8 +176,10 @@ def build_application(
             application.bot_data[ENGINE] = await asyncio.to_thread(Engine.open, settings.engine_config())
         await set_commands(application, settings)
         await readers.open_feedback(application.bot_data[STATE].feedback)
+        articles.start_feeds(application, settings)
 
     async def post_shutdown(application: Application) -> None:
+        await articles.stop_feeds(application)
         if shared is not None:
             await shared.aclose()
 

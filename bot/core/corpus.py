@@ -56,6 +56,12 @@ def save_document(folder: Path, name: str, content: bytes, limit: int) -> bool:
         raise Refused("refuse_encoding")
     if not parse_document(name, decoded).paragraphs:
         raise Refused("refuse_empty")
+    return write_document(folder, name, content)
+
+
+def write_document(folder: Path, name: str, content: bytes) -> bool:
+    """Write ``content`` as ``folder/name`` atomically (no reader sees half a file); True when it
+    replaced a file. ``name`` must have passed ``check_name``."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     replaced = target.exists()

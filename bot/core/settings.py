@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     prepared_questions: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     inline_cache_seconds: int = Field(default=300, ge=0, le=86400)
 
+    # Articles fetched from the web (``bot.core.fetch``): pages and feeds on public addresses only,
+    # unless ALLOW_PRIVATE_URLS (a newsroom's intranet, or tests on loopback).
+    allow_private_urls: bool = False
+    max_page_bytes: int = Field(default=2_000_000, ge=1024)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    feeds: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_minutes: float = Field(default=15.0, gt=0)
+
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"  # behind nginx; 0.0.0.0 would expose a worker directly
@@ -92,6 +100,22 @@ class Settings(BaseSettings):
     def _split_examples(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split("|") if part.strip()) or DEFAULT_EXAMPLES
+        return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_feeds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            parts = urlsplit(url)
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                raise ValueError(f"must be comma-separated http:// or https:// feed URLs, not {url!r}")
         return value
 
     @field_validator("prepared_questions", mode="before")

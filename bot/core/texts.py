@@ -26,7 +26,8 @@ TEXTS: dict[Language, dict[str, str]] = {
         "help_admin": (
             "Admin: /reindex - rebuild the index\n/remove NAME - remove a document\n"
             "/stats - what readers asked in the last 7 days\n"
-            "Send a .txt or .md file to add or replace a document."
+            "/add URL - add a news article (or just send the link)\n"
+            "Send a .txt, .md or .html file to add or replace a document."
         ),
         "no_documents": "(no documents are indexed yet)",
         "and_more": "… and {count} more (see /sources)",
@@ -80,11 +81,27 @@ TEXTS: dict[Language, dict[str, str]] = {
         "upload_saved": "Saved <code>{name}</code> ({size} bytes).",
         "upload_replaced": "Replaced <code>{name}</code> ({size} bytes).",
         "upload_refused": "I can't add that file: {reason}.",
-        "refuse_type": "only .txt and .md documents can be added",
-        "refuse_name": "the file name must be letters, digits, '.', '-' or '_' and end in .txt or .md",
+        "refuse_type": "only .txt, .md and .html documents can be added",
+        "refuse_name": "the file name must be letters, digits, '.', '-' or '_' and end in .txt, .md or .html",
         "refuse_size": "it is larger than the limit of {limit} bytes",
         "refuse_encoding": "it is not UTF-8 text",
         "refuse_empty": "it has no text",
+        "fetch_scheme": "only http:// and https:// links can be fetched",
+        "fetch_host": "the link has no host name",
+        "fetch_private": "the address of {host} is private or local ({address})",
+        "fetch_dns": "the host {host} could not be found",
+        "fetch_unreachable": "{host} could not be reached",
+        "fetch_timeout": "the page did not finish within {seconds} s",
+        "fetch_status": "the server answered HTTP {status}",
+        "fetch_redirects": "it redirects more than {limit} times",
+        "fetch_not_html": "it is not an HTML page ({type})",
+        "fetch_not_feed": "it is not an RSS or Atom feed ({type})",
+        "fetch_size": "the page is larger than {limit}",
+        "page_empty": "the page has no article text",
+        "article_added": "Added <b>{title}</b>{date} as <code>{name}</code>.",
+        "article_replaced": "Updated <b>{title}</b>{date} in <code>{name}</code>.",
+        "add_usage": "Usage: <code>/add URL</code>, or just send me the link.",
+        "add_refused": "I can't add that page: {reason}. Nothing was changed.",
         "remove_usage": "Usage: <code>/remove NAME</code>; see /sources for the names.",
         "remove_missing": "There is no document called <code>{name}</code>; see /sources.",
         "remove_last": "<code>{name}</code> is the only document; add another before removing it.",
@@ -116,7 +133,8 @@ TEXTS: dict[Language, dict[str, str]] = {
         "help_admin": (
             "Beheer: /reindex - de index opnieuw opbouwen\n/remove NAAM - een document verwijderen\n"
             "/stats - wat lezers de afgelopen 7 dagen vroegen\n"
-            "Stuur een .txt- of .md-bestand om een document toe te voegen of te vervangen."
+            "/add URL - een nieuwsartikel toevoegen (of stuur gewoon de link)\n"
+            "Stuur een .txt-, .md- of .html-bestand om een document toe te voegen of te vervangen."
         ),
         "no_documents": "(er zijn nog geen documenten geïndexeerd)",
         "and_more": "… en nog {count} (zie /sources)",
@@ -170,13 +188,29 @@ TEXTS: dict[Language, dict[str, str]] = {
         "upload_saved": "<code>{name}</code> opgeslagen ({size} bytes).",
         "upload_replaced": "<code>{name}</code> vervangen ({size} bytes).",
         "upload_refused": "Dat bestand kan ik niet toevoegen: {reason}.",
-        "refuse_type": "alleen .txt- en .md-documenten kunnen worden toegevoegd",
+        "refuse_type": "alleen .txt-, .md- en .html-documenten kunnen worden toegevoegd",
         "refuse_name": (
-            "de bestandsnaam mag alleen letters, cijfers, '.', '-' of '_' bevatten en moet op .txt of .md eindigen"
+            "de bestandsnaam mag alleen letters, cijfers, '.', '-' of '_' bevatten en op .txt, .md of .html eindigen"
         ),
         "refuse_size": "het is groter dan de limiet van {limit} bytes",
         "refuse_encoding": "het is geen UTF-8-tekst",
         "refuse_empty": "er staat geen tekst in",
+        "fetch_scheme": "alleen http://- en https://-links kunnen worden opgehaald",
+        "fetch_host": "de link heeft geen hostnaam",
+        "fetch_private": "het adres van {host} is privé of lokaal ({address})",
+        "fetch_dns": "de host {host} is niet gevonden",
+        "fetch_unreachable": "{host} is niet bereikbaar",
+        "fetch_timeout": "de pagina was niet binnen {seconds} s binnen",
+        "fetch_status": "de server antwoordde HTTP {status}",
+        "fetch_redirects": "hij verwijst meer dan {limit} keer door",
+        "fetch_not_html": "het is geen HTML-pagina ({type})",
+        "fetch_not_feed": "het is geen RSS- of Atom-feed ({type})",
+        "fetch_size": "de pagina is groter dan {limit}",
+        "page_empty": "er staat geen artikeltekst op de pagina",
+        "article_added": "<b>{title}</b>{date} toegevoegd als <code>{name}</code>.",
+        "article_replaced": "<b>{title}</b>{date} bijgewerkt in <code>{name}</code>.",
+        "add_usage": "Gebruik: <code>/add URL</code>, of stuur me gewoon de link.",
+        "add_refused": "Die pagina kan ik niet toevoegen: {reason}. Er is niets veranderd.",
         "remove_usage": "Gebruik: <code>/remove NAAM</code>; zie /sources voor de namen.",
         "remove_missing": "Er is geen document met de naam <code>{name}</code>; zie /sources.",
         "remove_last": "<code>{name}</code> is het enige document; voeg eerst een ander toe.",

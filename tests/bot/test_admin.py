@@ -138,7 +138,7 @@ async def test_an_admin_upload_is_saved_indexed_and_then_answered(admin_bot: Bot
     ("name", "content", "size", "reason"),
     [
         ("../../etc/cron.txt", TEXEL, None, "the file name must be letters"),
-        ("report.pdf", TEXEL, None, "only .txt and .md documents"),
+        ("report.pdf", TEXEL, None, "only .txt, .md and .html documents"),
         ("big.txt", TEXEL, 1_000_001, "larger than the limit of 1000000 bytes"),
         ("big.txt", b"a " * 600_000, None, "larger than the limit of 1000000 bytes"),  # size not announced
         ("latin1.txt", "Armeniƫ café".encode("latin-1", "replace").replace(b"?", b"\xe9"), None, "not UTF-8"),

@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("-k", type=int, default=None, help="number of passages (default: TOP_K)")
+    ask.add_argument(
+        "--dialog", action="store_true", help="the questions are one chat: a follow-up is answered in its context"
+    )
     commands.add_parser("reindex", help="rebuild the index from the corpus folder")
     add = commands.add_parser("add", help="add a news article to the corpus, then rebuild the index", one_line=True)
     add.add_argument("source", help="the article's http(s) URL, or a .html page, .txt or .md document")
@@ -93,14 +96,25 @@ def _questions(argument: str) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
-def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: Language = "en") -> int:
-    """Answer each question (plain text in ``lang``); a bad one is reported and the rest still answered."""
-    from bot.console import covers, render
+def ask(
+    engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: Language = "en", dialog: bool = False
+) -> int:
+    """Answer each question (plain text in ``lang``); a bad one is reported and the rest still answered.
+
+    ``dialog``: the questions are one chat, each follow-up answered in the context of the one
+    before (``index.followups``); otherwise each is answered alone."""
+    from bot.console import answer_turn, covers, render
+    from bot.core.texts import text
 
     failures = 0
+    previous = None
     for question in _questions(argument):
+        meant = None
         try:
-            answer = engine.ask(question, k)
+            if dialog:
+                answer, previous, meant = answer_turn(engine, question, previous, k)
+            else:
+                answer = engine.ask(question, k)
         except QuestionError as exc:
             failures += 1
             if as_json:
@@ -110,10 +124,11 @@ def ask(engine: Engine, argument: str, *, as_json: bool, k: int | None, lang: La
                 print(f"error: {exc}", file=sys.stderr)
             continue
         if as_json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            found = answer.to_json() if meant is None else {**answer.to_json(), "taken_as": meant}
+            print(json.dumps(found, ensure_ascii=False), flush=True)
         else:
             shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), lang=lang)
-            print(shown, flush=True)
+            print(shown if meant is None else f"{text(lang, 'context_line', question=meant)}\n\n{shown}", flush=True)
     return 1 if failures and argument != "-" else 0
 
 
@@ -229,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
 
         if command == "ask":
-            return ask(engine, args.question, as_json=args.json, k=args.k, lang=console_language())
-        chat(engine, lang=console_language())
+            return ask(engine, args.question, as_json=args.json, k=args.k, lang=console_language(), dialog=args.dialog)
+        chat(engine, lang=console_language(), followup_minutes=settings.followup_minutes)
         return 0
     except (CorpusError, IndexFileError, ModelError, ReindexBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from bot.core.texts import Language, not_searched
 from bot.core.texts import text as bot_text
 from index import Answer, Engine, QuestionError
+from index.followups import Turn, ask_in_context, understand
 
 BOLD, RESET = "\033[1m", "\033[0m"
 
@@ -59,13 +61,33 @@ def render(
     return "\n\n".join(blocks)
 
 
-def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: Language = "en") -> None:
+def answer_turn(
+    engine: Engine, question: str, previous: Turn | None, k: int | None = None
+) -> tuple[Answer, Turn, str | None]:
+    """``question`` answered in the context of ``previous`` (``index.followups``), the turn it
+    leaves, and what it was taken to mean when it leaned on ``previous`` (else None)."""
+    answer, turn = ask_in_context(engine, question, previous, k)
+    understood = understand(question, previous)
+    return answer, turn, understood.shown_as if turn.followups and understood.uses_context else None
+
+
+def chat(
+    engine: Engine,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    lang: Language = "en",
+    followup_minutes: float = 10,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``.
 
-    Each answer names the documents of the index that answered it, so a reindex during the chat
-    shows at once."""
+    A follow-up ("and why?") within ``followup_minutes`` of the previous question is answered in
+    its context, and the answer starts with what it was taken to mean. Each answer names the
+    documents of the index that answered it, so a reindex during the chat shows at once."""
     color = stdout.isatty()
     stdout.write(bot_text(lang, "console_intro", topics=covers(engine)) + "\n")
+    previous: Turn | None = None
     while True:
         stdout.write("\n? ")
         stdout.flush()
@@ -77,10 +99,15 @@ def chat(engine: Engine, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdo
             break
         if not line.strip():
             continue
+        if previous is not None and clock() - previous.at > followup_minutes * 60:
+            previous = None  # a long pause: the next question starts afresh
         try:
-            answer = engine.ask(line)
-            shown = render(answer, topics=covers(engine), color=color, lang=lang)
-            stdout.write(shown + "\n")
+            answer, turn, meant = answer_turn(engine, line, previous)
         except QuestionError as exc:
             stdout.write(not_searched(lang, exc) + "\n")
+            continue
+        if meant is not None:
+            stdout.write(bot_text(lang, "context_line", question=meant) + "\n\n")
+        stdout.write(render(answer, topics=covers(engine), color=color, lang=lang) + "\n")
+        previous = Turn(turn.question, turn.meaning, turn.passages, turn.followups, clock())
     stdout.write("\n")

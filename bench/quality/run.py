@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.quality import data
+from bench.quality import data, dialogues
 from bench.quality.baselines import baselines
 from bench.quality.data import ARTICLE, EVAL_DIR, FILES, PROJECT, SETS, Question
 from bench.quality.report import render, to_json
@@ -227,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         timings = {"engines built": time.perf_counter() - built}
         results, asked = measure(engines, sets, args.workers)
         timings.update(asked)
+        talked = None
+        if engines.newsroom is not None:
+            started_dialogues = time.perf_counter()
+            talked = dialogues.figures(dialogues.measure(engines.newsroom))
+            timings["dialogues"] = time.perf_counter() - started_dialogues
 
     questions = [q for qs in sets.values() for q in qs]
     evaluation = evaluate(results, data.find_leaks(questions, PROJECT / "index"))
@@ -235,11 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     engine_questions = sum(r.method == ENGINE for r in results)
     preamble = _preamble(command, engines.article.config.model, timings, engine_questions)
     text = render(*evaluation.parts, preamble=preamble, seconds=seconds, articles=evaluation.articles)
+    if talked is not None:
+        text += "\n" + dialogues.render(talked)
     print(text)
 
     figures: dict[str, Any] = to_json(
         *evaluation.parts, articles=evaluation.articles, command=command, seconds=seconds, timings=timings
     )
+    if talked is not None:
+        figures["dialogues"] = dialogues.to_json(talked)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.md").write_text(text, "utf-8")
     payload = json.dumps(figures, indent=1, ensure_ascii=False) + "\n"

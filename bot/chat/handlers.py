@@ -11,6 +11,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat import context as conversation
 from bot.chat import readers
 from bot.chat.answers import Reply, compose, more_data, parse_more
 from bot.chat.groups import addressed_question
@@ -20,6 +21,7 @@ from bot.core import metrics
 from bot.core.deeplinks import resolve
 from bot.core.texts import Language, text
 from index import QuestionError, check_question, normalize_question
+from index.followups import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/start and /help: what the bot knows, how to ask, example questions."""
     assert update.effective_message is not None
     bot_state = state(context)
+    await conversation.start_afresh(context, update.effective_message)
     reply = help_message(
         engine(context).sources(),
         bot_state.settings.example_questions,
@@ -46,6 +49,7 @@ async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     message, lng = update.effective_message, lang(update)
     assert message is not None
+    await conversation.start_afresh(context, message)
     opened = resolve(" ".join(context.args), state(context).settings.prepared_questions)
     if opened.question is None:
         values = {key: escape(str(value)) for key, value in opened.values.items()}
@@ -86,13 +90,15 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         await message.reply_html(problem or text(lng, "throttled", seconds=wait))
         return
     try:
-        reply = await _compose(context, question, lng)
+        reply = await _compose(context, question, lng, previous=await conversation.previous_turn(context, message))
     except QuestionError as exc:  # the engine's own limit, when it is below MAX_QUESTION_CHARS
         metrics.QUESTIONS.labels("rejected").inc()
         await message.reply_html(question_problem(exc, lng, bot_state.settings.example_questions))
         return
     metrics.count_question(reply.outcome)
-    await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
+    sent = await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
+    if reply.turn is not None:
+        await conversation.keep_turn(context, message, reply.turn, sent)
     await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
 
 
@@ -178,8 +184,11 @@ def _problem(question: str, limit: int, lng: Language, examples: Sequence[str]) 
     return None
 
 
-async def _compose(context: ContextTypes.DEFAULT_TYPE, question: str, lng: Language, offset: int = 0) -> Reply:
-    """Search and format in a worker thread, so a slow encode never stalls other chats."""
+async def _compose(
+    context: ContextTypes.DEFAULT_TYPE, question: str, lng: Language, offset: int = 0, previous: Turn | None = None
+) -> Reply:
+    """Search and format in a worker thread, so a slow encode never stalls other chats; ``previous``
+    is what the chat was just talking about (see ``bot.chat.context``)."""
     settings = state(context).settings
     return await asyncio.to_thread(
         compose,
@@ -189,6 +198,7 @@ async def _compose(context: ContextTypes.DEFAULT_TYPE, question: str, lng: Langu
         per_page=settings.top_k,
         offset=offset,
         examples=settings.example_questions,
+        previous=previous,
     )
 
 
@@ -201,8 +211,8 @@ async def _send(
     reply_to: Message | None = None,
     origin: int = 0,
     page: int = 0,
-) -> None:
-    """Send the reply's messages; the last one carries a "more" button when more passages exist, and
+) -> list[int]:
+    """Send the reply's messages (their ids); the last one carries a "more" button when more passages exist, and
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
@@ -214,9 +224,10 @@ async def _send(
     quote = None  # in groups the answer quotes the question, so it is clear whom it answers
     if reply_to is not None and reply_to.chat.type != ChatType.PRIVATE:
         quote = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)
+    sent = []
     for number, body in enumerate(reply.messages, start=1):
         last = number == len(reply.messages)
-        await context.bot.send_message(
+        found = await context.bot.send_message(
             chat_id,
             body,
             parse_mode=ParseMode.HTML,
@@ -224,3 +235,5 @@ async def _send(
             reply_parameters=quote if number == 1 else None,
             link_preview_options=NO_PREVIEW,  # a passage's title links to its article: no page preview under it
         )
+        sent.append(found.message_id)
+    return sent

@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.answers import Followups
 from bot.chat.throttle import RedisThrottle, Throttle
+from bot.core.conversations import Conversations, SharedConversations, salt_for
 from bot.core.feedback import Feedback
 from bot.core.reindexer import Reindexer
 from bot.core.settings import Settings
@@ -33,6 +34,8 @@ class BotState:
     inline_throttle: Throttle
     feedback: Feedback
     followups: Followups = field(default_factory=Followups)
+    # What each chat was just talking about, for follow-up questions.
+    conversations: Conversations = field(default_factory=lambda: Conversations(salt_for(None)))
     reindexer: Reindexer = field(default_factory=Reindexer)
     # The Redis of REDIS_URL, which the throttles, the rate limiter and the webhook's update ids share.
     shared: RedisLink | None = None
@@ -42,8 +45,14 @@ class BotState:
         def throttle(limit: int, seconds: float, name: str) -> Throttle:
             return RedisThrottle(shared, limit, seconds, name) if shared else Throttle(limit, seconds)
 
+        token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+        minutes = settings.followup_minutes
+        conversations = (
+            SharedConversations(shared, salt_for(token), minutes) if shared else Conversations(salt_for(token), minutes)
+        )
         return cls(
             settings=settings,
+            conversations=conversations,
             throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
             inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),
             feedback=Feedback(settings.feedback_path, days=settings.feedback_days),

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Deep links by name (see ``bot.deeplinks``): PREPARED_QUESTIONS names a TOML file, read here.
     prepared_questions: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     inline_cache_seconds: int = Field(default=300, ge=0, le=86400)
+    # How long a chat remembers its last question for follow-ups (see ``bot.core.conversations``); 0: never.
+    followup_minutes: float = Field(default=10, ge=0, le=1440)
 
     # Articles fetched from the web (``bot.core.fetch``): pages and feeds on public addresses only,
     # unless ALLOW_PRIVATE_URLS (a newsroom's intranet, or tests on loopback).

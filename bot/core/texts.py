@@ -62,6 +62,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "That link does not hold a question I know (<code>{payload}</code>); it may be mistyped or out of "
             "date. Type your question here instead."
         ),
+        "context_line": "About: {question}",
         "inline_not_covered": "The article does not cover this",
         "inline_covers": "It is about: {topics}",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
@@ -168,6 +169,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "In die link staat geen vraag die ik ken (<code>{payload}</code>); misschien is hij verkeerd "
             "overgenomen of verouderd. Typ je vraag hier."
         ),
+        "context_line": "Over: {question}",
         "inline_not_covered": "Dat staat niet in het artikel",
         "inline_covers": "Het gaat over: {topics}",
         "error": "Sorry, er ging bij mij iets mis. Probeer het zo nog eens.",

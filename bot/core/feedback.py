@@ -24,6 +24,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,14 @@ TABLES = ("questions", "shown", "votes")
 
 class FeedbackError(Exception):
     """The feedback database cannot be used (unwritable, locked past the timeout, corrupt, full)."""
+
+
+def plain(text: str) -> str:
+    """``text`` without control characters, which a terminal would obey (ESC sequences, BEL): a line
+    break or tab becomes a space, any other C0/C1 control is removed; ordinary spaces stay."""
+    if text.isprintable():
+        return text
+    return "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
 
 
 @dataclass(frozen=True)
@@ -183,18 +192,19 @@ class Feedback:
         page: int = 0,
         shown: Sequence[Shown] = (),
     ) -> None:
-        """One page of an answer: the question (once, whatever the page) and the passages on the page."""
+        """One page of an answer: the question (once, whatever the page) and the passages on the page,
+        their texts without control characters (see ``plain``)."""
         at = self.now()
         with self._connection(write=True) as db:
             chat = self._hash("chat", chat_id)
             db.execute(
                 "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?)",
-                (chat, message_id, at, question, outcome, lang),
+                (chat, message_id, at, plain(question), outcome, lang),
             )
             db.executemany(
                 "INSERT OR IGNORE INTO shown VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (chat, message_id, page, page + n, at, p.source, p.paragraph, p.sentence)
+                    (chat, message_id, page, page + n, at, plain(p.source), p.paragraph, plain(p.sentence))
                     for n, p in enumerate(shown)
                 ],
             )

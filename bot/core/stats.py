@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.core.feedback import DAY, Feedback, FeedbackError
+from bot.core.feedback import DAY, Feedback, FeedbackError, plain
 from bot.core.texts import Language, text
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def lines(report: Report, lang: Language = "en") -> list[str]:
     ]
     if not report.downvoted:
         found.append(text(lang, "stats_none"))
-    return found
+    return [plain(line) for line in found]  # rows stored before questions were cleaned, too
 
 
 CSV_HEADER = ("section", "item", "source", "paragraph", "count", "share", "chats")
@@ -177,9 +177,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: object) -> str:
-    """``value`` as a CSV cell a spreadsheet shows as text: a ``'`` before a formula's first character,
-    also when spaces come first (a spreadsheet may strip them)."""
-    found = str(value)
+    """``value`` as a CSV cell a spreadsheet shows as text: no control characters, and a ``'`` before
+    a formula's first character, also when spaces come first (a spreadsheet may strip them)."""
+    found = plain(str(value))
     return "'" + found if found.lstrip(" ").startswith(FORMULA_STARTS) else found
 
 
@@ -230,7 +230,7 @@ def liked_questions(feedback: Feedback, days: int) -> dict[str, Any]:
         if normalise(question) in seen:
             continue
         seen.add(normalise(question))
-        item: dict[str, Any] = {"q": question, "lang": lang, "paragraph": [paragraph], "gold": [sentence]}
+        item: dict[str, Any] = {"q": plain(question), "lang": lang, "paragraph": [paragraph], "gold": [plain(sentence)]}
         answerable.append({**item, "style": "reader", "source": source})
     return {
         "about": (

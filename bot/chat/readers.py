@@ -1,7 +1,8 @@
 """Reader feedback at the edge: 👍/👎 buttons, recording what was asked and shown, and the admins' /stats.
 
-Storage failures (see ``bot.feedback``) never stop an answer or a vote's acknowledgement: they
-are logged in one line and the bot carries on.
+Storage failures (see ``bot.feedback``) never stop an answer or a vote's acknowledgement: writes
+run in the feedback writer's own thread (``BotState.writes``), a question's record is not waited
+for, a vote's for at most ``VOTE_WAIT_SECONDS``, and failures are logged there, rate-limited.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -30,6 +29,7 @@ VOTES = {"up": 1, "down": -1}
 LABELS = {"up": "👍", "down": "👎"}
 _VOTE = re.compile(r"vote:(up|down):(\d{1,15}):(\d{1,3})")
 STATS_DAYS = 7
+VOTE_WAIT_SECONDS = 1.0  # a vote's acknowledgement waits this long at most for the database
 
 
 def vote_buttons(origin: int, page: int) -> list[InlineKeyboardButton]:
@@ -56,31 +56,25 @@ def parse_vote(data: str | None) -> tuple[int, int, int] | None:
     return VOTES[match.group(1)], int(match.group(2)), int(match.group(3))
 
 
-async def _store(feedback: Feedback, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run one feedback write in a thread; a failure is logged in one line and returns None."""
-    try:
-        return await asyncio.to_thread(action, *args, **kwargs)
-    except FeedbackError as exc:
-        logger.warning("feedback not stored: %s", exc)
-        return None
-
-
 async def open_feedback(feedback: Feedback) -> None:
     """Create the database or delete expired rows at start; a failure is logged, the bot answers anyway."""
-    if await _store(feedback, feedback.open) is not None:
-        logger.info("feedback database: %s (rows kept %d days)", feedback.path, feedback.days)
+    try:
+        await asyncio.to_thread(feedback.open)
+    except FeedbackError as exc:
+        logger.warning("feedback not stored: %s", exc)
+        return
+    logger.info("feedback database: %s (rows kept %d days)", feedback.path, feedback.days)
 
 
 async def remember(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, origin: int, question: str, reply: Reply, lng: Language, page: int
 ) -> None:
     """Record one page of an answer: the question (once), its outcome and the passages shown."""
-    feedback = state(context).feedback
+    bot_state = state(context)
     shown = [Shown(p.source, p.paragraph, p.sentence) for p in reply.shown]
     normalized = normalize_question(question)
-    await _store(
-        feedback,
-        feedback.record,
+    bot_state.writes.submit(  # not awaited: the handler is done, whatever the database does
+        bot_state.feedback.record,
         chat_id,
         origin,
         question=normalized,
@@ -101,8 +95,12 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
     value, origin, page = parsed
-    feedback = state(context).feedback
-    previous = await _store(feedback, feedback.vote, chat_id, origin, page, query.from_user.id, value)
+    bot_state = state(context)
+    write = bot_state.writes.submit(bot_state.feedback.vote, chat_id, origin, page, query.from_user.id, value)
+    try:
+        previous = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(write)), VOTE_WAIT_SECONDS)
+    except TimeoutError:  # still queued behind a slow database: it is stored later, or dropped
+        previous = None
     key = "vote_changed" if previous not in (None, value) else "vote_thanks"
     await query.answer(text(lng, key, vote=LABELS["up" if value > 0 else "down"]))
 

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.answers import Followups
 from bot.chat.throttle import RedisThrottle, Throttle
-from bot.core.feedback import Feedback
+from bot.core.feedback import Feedback, Writer
 from bot.core.reindexer import Reindexer
 from bot.core.settings import Settings
 from bot.core.shared import RedisLink
@@ -18,6 +18,9 @@ from index import Engine
 
 ENGINE = "engine"
 STATE = "state"
+# How long a feedback write waits for a database another process holds locked: a vote or a
+# question record is worth less than the writer thread's time (see ``bot.core.feedback.Writer``).
+FEEDBACK_BUSY_SECONDS = 0.25
 
 
 class NotReady(RuntimeError):
@@ -32,6 +35,8 @@ class BotState:
     throttle: Throttle
     inline_throttle: Throttle
     feedback: Feedback
+    # Feedback writes run here, never in the threads that search (see ``bot.chat.readers``).
+    writes: Writer = field(default_factory=Writer)
     followups: Followups = field(default_factory=Followups)
     reindexer: Reindexer = field(default_factory=Reindexer)
     # The Redis of REDIS_URL, which the throttles, the rate limiter and the webhook's update ids share.
@@ -46,7 +51,7 @@ class BotState:
             settings=settings,
             throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
             inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),
-            feedback=Feedback(settings.feedback_path, days=settings.feedback_days),
+            feedback=Feedback(settings.feedback_path, days=settings.feedback_days, busy_seconds=FEEDBACK_BUSY_SECONDS),
             shared=shared,
         )
 

@@ -20,13 +20,16 @@ import hashlib
 import hmac
 import logging
 import os
+import queue
 import secrets
 import sqlite3
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DAY = 86_400.0
 SALT_BYTES = 32
+WRITES_WAITING = 256  # feedback writes queued behind a slow database; more are dropped
+WARN_SECONDS = 60.0  # while writes fail, one warning per this many seconds
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     chat TEXT NOT NULL, message INTEGER NOT NULL, at REAL NOT NULL,
@@ -255,3 +260,77 @@ class Feedback:
         if table not in TABLES:
             raise ValueError(f"no table {table}")
         return int(self.rows(f"SELECT count(*) FROM {table}")[0][0])
+
+
+class Writer:
+    """Feedback writes in one daemon thread of their own, so a locked or slow database never holds
+    up the threads that answer questions; at most ``capacity`` wait, more are dropped.
+
+    A write that fails (FeedbackError) or is dropped resolves to None. While writes fail, one
+    warning per ``warn_seconds`` says how many were lost since the last one; one line says when
+    writes succeed again.
+    """
+
+    def __init__(
+        self,
+        capacity: int = WRITES_WAITING,
+        *,
+        warn_seconds: float = WARN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._queue: queue.Queue[tuple[Future[Any], Callable[[], Any]]] = queue.Queue(capacity)
+        self.warn_seconds = warn_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._quiet_until: float | None = None  # not None while writes fail
+        self._lost = 0  # since the last warning
+
+    def submit(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Queue ``action(*args, **kwargs)``; its future resolves to what it returns, or None."""
+        future: Future[Any] = Future()
+        try:
+            self._queue.put_nowait((future, partial(action, *args, **kwargs)))
+        except queue.Full:
+            self._failed("too many writes are waiting for the database")
+            future.set_result(None)
+            return future
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="feedback-writer", daemon=True)
+                self._thread.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, job = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = job()
+            except FeedbackError as exc:
+                self._failed(str(exc))
+                future.set_result(None)
+            except BaseException as exc:  # a bug: the caller's await raises it
+                future.set_exception(exc)
+            else:
+                self._succeeded()
+                future.set_result(result)
+
+    def _failed(self, reason: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._quiet_until is not None and now < self._quiet_until:
+                self._lost += 1
+                return
+            lost, self._lost = self._lost, 0
+            self._quiet_until = now + self.warn_seconds
+        since = f" ({lost} more not stored since the last warning)" if lost else ""
+        logger.warning("feedback not stored: %s%s", reason, since)
+
+    def _succeeded(self) -> None:
+        with self._lock:
+            if self._quiet_until is None:
+                return
+            lost, self._lost, self._quiet_until = self._lost, 0, None
+        logger.warning("feedback stored again (%d more were not stored since the last warning)", lost)

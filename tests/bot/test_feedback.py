@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from bot.core.feedback import DAY, Feedback, FeedbackError, Shown
+from bot.core.feedback import DAY, Feedback, FeedbackError, Shown, Writer
 
 PASSAGES = [Shown("armenia.txt", 7, "Wil Poetin nu Armenië bezoeken."), Shown("armenia.txt", 3, "De aansluiting.")]
 
@@ -133,3 +136,29 @@ def test_a_locked_or_unwritable_database_raises_one_error(tmp_path: Path, store:
     (tmp_path / "broken.sqlite3.salt").write_text("short")
     with pytest.raises(FeedbackError, match="salt"):
         Feedback(tmp_path / "broken.sqlite3").open()
+
+
+def test_the_writer_drops_what_does_not_fit_and_warns_once_a_minute(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.core.feedback")
+    writer = Writer(capacity=3, warn_seconds=60, clock=clock)
+    release = threading.Event()
+    first = writer.submit(release.wait)
+    while not first.running():  # the thread took it; three more may wait
+        time.sleep(0.01)
+    waiting = [writer.submit(lambda n=n: n) for n in range(5)]
+    assert [f.result(timeout=0) for f in waiting[3:]] == [None, None]  # dropped at once
+    release.set()
+    assert [f.result(timeout=5) for f in waiting[:3]] == [0, 1, 2]
+    broken = Feedback(tmp_path / "a-file" / "feedback.sqlite3")
+    (tmp_path / "a-file").write_text("not a folder")
+    for _ in range(20):
+        assert writer.submit(ask, broken).result(timeout=5) is None
+    clock.now += 61
+    assert writer.submit(ask, broken).result(timeout=5) is None
+    assert writer.submit(lambda: "ok").result(timeout=5) == "ok"
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 5, lines
+    assert "too many writes are waiting" in lines[0] and "stored again (1 more" in lines[1]
+    assert "a-file" in lines[2] and "19 more not stored" in lines[3] and "stored again (0 more" in lines[4]

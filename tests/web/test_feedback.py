@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -168,8 +169,8 @@ async def test_failing_storage_never_stops_an_answer(
     )
     report = str((await answer_to(server, message_update(2, ADMIN, "/stats"))).params["text"])
     assert report == "De feedbackdatabase is nu niet leesbaar; zie het log van de bot."
-    failures = [r for r in caplog.records if r.name == "bot.chat.readers"]
-    assert len(failures) == 4  # at start, the question, the vote, /stats: one line each
+    failures = [r for r in caplog.records if r.name in ("bot.chat.readers", "bot.core.feedback")]
+    assert len(failures) == 3  # at start, the first write (the question; the vote is within its minute), /stats
     assert all(r.exc_info is None and "not-a-folder" in r.getMessage() for r in failures)
     assert "error while handling" not in caplog.text
 
@@ -184,3 +185,33 @@ async def test_the_salt_never_reaches_the_log(
     salt = Path(f"{server.settings.feedback_path}.salt").read_text().strip()
     assert caplog.records and "feedback database" in caplog.text
     assert salt not in caplog.text
+
+
+async def test_a_locked_database_never_holds_up_an_answer(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    answer = await answer_to(server, from_reader(1, READER, QUESTION))
+    await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 1)
+    caplog.set_level(logging.INFO)
+    holder = sqlite3.connect(server.settings.feedback_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holding the database
+    try:
+        presses = [
+            callback_update(buttons(answer)["👎"], chat_id=READER, user_id=READER + n, message_id=n) for n in range(40)
+        ]
+        questions = [from_reader(100 + n, OTHER_READER + n, QUESTION) for n in range(10)]
+        posted = await asyncio.gather(*(server.post_update(u) for u in presses + questions))
+        assert all(r.status_code == 200 for r in posted)
+        await asyncio.sleep(0.5)  # the writes are waiting for the lock by now
+        started = time.monotonic()
+        late = await answer_to(server, from_reader(200, READER, QUESTION))
+        assert time.monotonic() - started < 1.0
+        assert "Wil Poetin nu Armenië bezoeken" in str(late.params["text"])
+        await server.api.async_wait_for("answerCallbackQuery", 40)  # every press was acknowledged
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    lost = [r for r in caplog.records if "feedback not stored" in r.getMessage()]
+    assert len(lost) == 1, [r.getMessage() for r in lost]  # one warning, not one per write
+    assert "locked" in lost[0].getMessage() and "error while handling" not in caplog.text

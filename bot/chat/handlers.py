@@ -92,8 +92,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         await message.reply_html(question_problem(exc, lng, bot_state.settings.example_questions))
         return
     metrics.count_question(reply.outcome)
-    await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
+    # Recorded first (queued, not awaited), so a vote on the answer always finds its record.
     await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
+    await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
 
 
 async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -120,9 +121,9 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
     origin = bot_state.followups.origin(parsed[0])
-    await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
-    if origin:
+    if origin:  # recorded first, as in ``answer``
         await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
+    await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

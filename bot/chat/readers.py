@@ -86,22 +86,29 @@ async def remember(
 
 
 async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A 👍 or 👎 press: stored once per answer page and reader (a second press changes it), then acknowledged."""
+    """A 👍 or 👎 press: throttled per reader, stored once per answer page and reader (a second press
+    replaces the first) when the bot recorded that answer in this chat, then acknowledged."""
     query = update.callback_query
     assert query is not None
-    lng, parsed = lang(update), parse_vote(query.data)
+    lng, parsed, bot_state = lang(update), parse_vote(query.data), state(context)
     chat_id = query.message.chat.id if query.message else None
     if parsed is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
+    wait = await bot_state.vote_throttle.check(query.from_user.id)
+    if wait:
+        await query.answer(text(lng, "vote_throttled", seconds=wait))
+        return
     value, origin, page = parsed
-    bot_state = state(context)
     write = bot_state.writes.submit(bot_state.feedback.vote, chat_id, origin, page, query.from_user.id, value)
     try:
-        previous = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(write)), VOTE_WAIT_SECONDS)
-    except TimeoutError:  # still queued behind a slow database: it is stored later, or dropped
-        previous = None
-    key = "vote_changed" if previous not in (None, value) else "vote_thanks"
+        outcome = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(write)), VOTE_WAIT_SECONDS)
+    except TimeoutError:  # still queued behind a slow database: checked and stored later, or dropped
+        outcome = None
+    if outcome == "unknown":  # no such answer was shown here: a forged or foreign button
+        await query.answer(text(lng, "stale_button"), show_alert=True)
+        return
+    key = "vote_changed" if outcome == "changed" else "vote_thanks"
     await query.answer(text(lng, key, vote=LABELS["up" if value > 0 else "down"]))
 
 

@@ -21,6 +21,9 @@ STATE = "state"
 # How long a feedback write waits for a database another process holds locked: a vote or a
 # question record is worth less than the writer thread's time (see ``bot.core.feedback.Writer``).
 FEEDBACK_BUSY_SECONDS = 0.25
+# 👍/👎 presses per reader: plenty for someone reading answers, little for a script forging them.
+VOTES_PER_WINDOW = 20
+VOTE_WINDOW_SECONDS = 60.0
 
 
 class NotReady(RuntimeError):
@@ -35,6 +38,7 @@ class BotState:
     throttle: Throttle
     inline_throttle: Throttle
     feedback: Feedback
+    vote_throttle: Throttle
     # Feedback writes run here, never in the threads that search (see ``bot.chat.readers``).
     writes: Writer = field(default_factory=Writer)
     followups: Followups = field(default_factory=Followups)
@@ -51,6 +55,7 @@ class BotState:
             settings=settings,
             throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
             inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),
+            vote_throttle=throttle(VOTES_PER_WINDOW, VOTE_WINDOW_SECONDS, "votes"),
             feedback=Feedback(settings.feedback_path, days=settings.feedback_days, busy_seconds=FEEDBACK_BUSY_SECONDS),
             shared=shared,
         )

@@ -9,7 +9,8 @@ can be counted but not named.
 Several processes write at once: WAL mode, a busy timeout, one short ``BEGIN IMMEDIATE``
 transaction per write, a fresh connection per call (so any thread may call). Writes are
 idempotent: a question is keyed by its chat and its message id, a shown passage by its rank,
-a vote by its page and voter, so a redelivered update adds nothing. Rows older than ``days``
+a vote by its page and voter, so a redelivered update adds nothing. A vote is stored only for an
+answer page recorded in the same chat. Rows older than ``days``
 are deleted when the store opens and at most once a day on a write.
 """
 
@@ -31,7 +32,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ CREATE INDEX IF NOT EXISTS shown_at ON shown (at);
 CREATE INDEX IF NOT EXISTS votes_at ON votes (at);
 """
 TABLES = ("questions", "shown", "votes")
+# The votes that count: those on an answer page the bot recorded (``v`` is the votes table).
+RECORDED = "EXISTS (SELECT 1 FROM shown s WHERE s.chat = v.chat AND s.message = v.message AND s.page = v.page)"
+
+VoteOutcome = Literal["new", "same", "changed", "unknown"]
 
 
 class FeedbackError(Exception):
@@ -215,12 +220,23 @@ class Feedback:
             )
         self._purge_daily()
 
-    def vote(self, chat_id: int, message_id: int, page: int, user_id: int, vote: int) -> int | None:
-        """Store ``user_id``'s vote (+1 or -1) on one page of an answer; the vote it replaced, if any."""
+    def vote(self, chat_id: int, message_id: int, page: int, user_id: int, vote: int) -> VoteOutcome:
+        """Store ``user_id``'s vote (+1 or -1) on one page of an answer, replacing their earlier vote there.
+
+        "unknown" (and nothing stored) unless that page of the answer to message ``message_id`` was
+        recorded in that chat: a vote button's data is the client's to forge. Else "new", "same"
+        (pressed again) or "changed".
+        """
         if vote not in (-1, 1):
             raise ValueError("a vote is +1 or -1")
         with self._connection(write=True) as db:
-            key = (self._hash("chat", chat_id), message_id, page, self._hash("user", user_id))
+            chat = self._hash("chat", chat_id)
+            shown = db.execute(
+                "SELECT 1 FROM shown WHERE chat = ? AND message = ? AND page = ? LIMIT 1", (chat, message_id, page)
+            ).fetchone()
+            if shown is None:
+                return "unknown"
+            key = (chat, message_id, page, self._hash("user", user_id))
             row = db.execute(
                 "SELECT vote FROM votes WHERE chat = ? AND message = ? AND page = ? AND voter = ?", key
             ).fetchone()
@@ -230,7 +246,7 @@ class Feedback:
                 (*key, self.now(), vote),
             )
         self._purge_daily()
-        return None if row is None else int(row[0])
+        return "new" if row is None else "same" if int(row[0]) == vote else "changed"
 
     def purge(self) -> int:
         """Delete the rows older than ``days`` days; how many were deleted."""

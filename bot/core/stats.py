@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.core.feedback import DAY, Feedback, FeedbackError, plain
+from bot.core.feedback import DAY, RECORDED, Feedback, FeedbackError, plain
 from bot.core.texts import Language, text
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def build(feedback: Feedback, days: int = 7, *, embed: Embed | None = None, top:
     since = feedback.now() - days * DAY
     outcomes = dict(feedback.rows("SELECT outcome, count(*) FROM questions WHERE at >= ? GROUP BY outcome", since))
     ((chats,),) = feedback.rows("SELECT count(DISTINCT chat) FROM questions WHERE at >= ?", since)
-    votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", since))
+    votes = dict(feedback.rows(f"SELECT vote, count(*) FROM votes v WHERE at >= ? AND {RECORDED} GROUP BY vote", since))
     unanswered = feedback.rows(
         "SELECT question, outcome, chat FROM questions WHERE at >= ? AND outcome IN ('refused', 'hedged') "
         "ORDER BY at, question",  # among equally frequent wordings, the first asked represents the group

@@ -53,12 +53,16 @@ def test_a_redelivered_question_is_stored_once_and_a_later_page_adds_its_passage
 
 def test_a_vote_is_stored_once_per_page_and_reader_and_a_second_press_changes_it(store: Feedback) -> None:
     ask(store)
-    assert store.vote(5001, 1, 0, 77, 1) is None
-    assert store.vote(5001, 1, 0, 77, 1) == 1  # pressed again: still one 👍
-    assert store.vote(5001, 1, 0, 77, -1) == 1  # changed
-    assert store.vote(5001, 1, 0, 78, 1) is None  # another reader in a group
-    assert store.vote(5001, 1, 3, 77, 1) is None  # another page
+    store.record(5001, 1, question="Wat moet Armenië doen?", outcome="answered", lang="nl", page=3, shown=PASSAGES)
+    assert store.vote(5001, 1, 0, 77, 1) == "new"
+    assert store.vote(5001, 1, 0, 77, 1) == "same"  # pressed again: still one 👍
+    assert store.vote(5001, 1, 0, 77, -1) == "changed"
+    assert store.vote(5001, 1, 0, 78, 1) == "new"  # another reader in a group
+    assert store.vote(5001, 1, 3, 77, 1) == "new"  # another page
     assert sorted(store.rows("SELECT page, vote FROM votes")) == [(0, -1), (0, 1), (3, 1)]
+    # Pages the bot never recorded in that chat: nothing is stored.
+    assert [store.vote(*forged, 77, -1) for forged in ((5001, 2, 0), (5001, 1, 1), (5002, 1, 0))] == ["unknown"] * 3
+    assert store.count("votes") == 3
     with pytest.raises(ValueError, match="vote"):
         store.vote(5001, 1, 0, 77, 0)
 
@@ -84,9 +88,9 @@ def test_workers_share_one_salt_and_the_file_holds_no_ids(tmp_path: Path, clock:
     path = tmp_path / "feedback.sqlite3"
     a, b = Feedback(path, now=clock), Feedback(path, now=clock)
     chat, user = 987654321, 123456789
-    a.record(chat, 11, question="Wie is Lvova-Belova?", outcome="refused", lang="en")
+    a.record(chat, 11, question="Wie is Lvova-Belova?", outcome="hedged", lang="en", shown=PASSAGES)
     b.record(chat, 12, question="Wie is Lvova-Belova?", outcome="refused", lang="en")
-    b.vote(chat, 11, 0, user, 1)
+    assert b.vote(chat, 11, 0, user, 1) == "new"
     assert a.rows("SELECT count(DISTINCT chat) FROM questions") == [(1,)]  # the same chat, counted as one
     salt = (tmp_path / "feedback.sqlite3.salt").read_text()
     assert (tmp_path / "feedback.sqlite3.salt").stat().st_mode & 0o077 == 0

@@ -215,3 +215,33 @@ async def test_a_locked_database_never_holds_up_an_answer(
     lost = [r for r in caplog.records if "feedback not stored" in r.getMessage()]
     assert len(lost) == 1, [r.getMessage() for r in lost]  # one warning, not one per write
     assert "locked" in lost[0].getMessage() and "error while handling" not in caplog.text
+
+
+async def test_forged_votes_are_refused_and_never_counted(start_server: StartServer, article_engine: Engine) -> None:
+    server = await start_server(article_engine)
+    answer = await answer_to(server, from_reader(1, READER, QUESTION))
+    up = callback_update(buttons(answer)["👍"], chat_id=READER, user_id=READER)
+    assert await acknowledged(server, up) == "Dank je: 👍 genoteerd."
+    feedback = Feedback(server.settings.feedback_path)
+    origin = int(buttons(answer)["👍"].split(":")[2])
+    forged = [  # other messages, other pages of the real one, the real one in another chat
+        callback_update(f"vote:down:{origin + 1 + n}:{n % 7}", chat_id=READER, user_id=READER + n % 100)
+        for n in range(900)
+    ] + [callback_update(f"vote:down:{origin}:{n}", chat_id=READER, user_id=READER + n) for n in range(1, 51)]
+    forged += [callback_update(f"vote:down:{origin}:0", chat_id=-100777, user_id=READER + n) for n in range(50)]
+    for start in range(0, len(forged), 100):
+        posted = await asyncio.gather(*(server.post_update(u) for u in forged[start : start + 100]))
+        assert all(r.status_code == 200 for r in posted)
+    calls = await server.api.async_wait_for("answerCallbackQuery", 1 + len(forged))
+    assert {c.params["text"] for c in calls[1:]} == {"Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw."}
+    assert await asyncio.to_thread(feedback.rows, "SELECT page, vote FROM votes") == [(0, 1)]
+
+    with sqlite3.connect(feedback.path) as db:  # a forged vote stored before votes were checked
+        db.execute("INSERT INTO votes VALUES ('c', 99, 0, 'v', ?, -1)", (time.time(),))
+    report = str((await answer_to(server, message_update(2, ADMIN, "/stats", language_code="en"))).params["text"])
+    assert "votes: 👍 1 · 👎 0" in report
+
+    quick = [callback_update(buttons(answer)["👎"], chat_id=READER, user_id=READER + 1000) for _ in range(25)]
+    texts = [await acknowledged(server, press) for press in quick]  # one reader pressing fast is throttled
+    assert texts[0] == "Dank je: 👎 genoteerd." and texts[1:20] == ["Dank je: 👎 genoteerd."] * 19
+    assert all(t.startswith("Je stemt snel. Wacht alsjeblieft") for t in texts[20:])

@@ -15,7 +15,8 @@ from bench.botapi import BotApiStub, Call
 from bot.core.feedback import Feedback
 from index import Engine
 from tests.bot.conftest import OFF_TOPIC, QUESTION
-from tests.support.updates import callback_update, message_update
+from tests.support.updates import GROUP_ID as GROUP
+from tests.support.updates import callback_update, message, message_update
 from tests.web.conftest import RunningServer, StartServer
 
 READER = 730_000_001  # long ids, so finding one in the database file cannot be a coincidence
@@ -114,15 +115,16 @@ async def test_stats_for_an_admin_and_a_polite_refusal_for_anyone_else(
     await acknowledged(server, down)
     await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 5)
 
-    refused = await answer_to(server, from_reader(6, READER, "/stats"))
+    # Update ids apart from callback_update's counter, which a test run alone brings to 7 here.
+    refused = await answer_to(server, from_reader(900_006, READER, "/stats"))
     assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
-    report = str((await answer_to(server, message_update(7, ADMIN, "/stats", language_code="en"))).params["text"])
+    report = str((await answer_to(server, message_update(900_007, ADMIN, "/stats", language_code="en"))).params["text"])
     assert "5 questions from 2 chats" in report and "refused 80%" in report
     assert "votes: 👍 0 · 👎 1" in report
     assert f"1. {OFF_TOPIC} - asked 3x in 2 chats, refused" in report  # rewordings grouped, by text and meaning
     assert "2. How long should I bake bread? - asked 1x in 1 chats, refused" in report
     assert "- armenia-icc-2023-10.txt, paragraph 7: 👎 1 · 👍 0" in report
-    dutch = str((await answer_to(server, message_update(8, ADMIN, "/stats"))).params["text"])  # a Dutch client
+    dutch = str((await answer_to(server, message_update(900_008, ADMIN, "/stats"))).params["text"])  # a Dutch client
     assert "5 vragen uit 2 chats" in dutch and "geweigerd 80%" in dutch and "stemmen: 👍 0 · 👎 1" in dutch
     assert f"1. {OFF_TOPIC} - 3x gevraagd in 2 chats, geweigerd" in dutch
 
@@ -245,3 +247,19 @@ async def test_forged_votes_are_refused_and_never_counted(start_server: StartSer
     texts = [await acknowledged(server, press) for press in quick]  # one reader pressing fast is throttled
     assert texts[0] == "Dank je: 👎 genoteerd." and texts[1:20] == ["Dank je: 👎 genoteerd."] * 19
     assert all(t.startswith("Je stemt snel. Wacht alsjeblieft") for t in texts[20:])
+
+
+async def test_stats_is_only_shown_in_a_private_chat_and_refusals_log_no_user_id(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    await answer_to(server, from_reader(1, READER, OFF_TOPIC))
+    await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 1)
+    caplog.set_level(logging.INFO)
+    group = {"update_id": 2, "message": message("/stats", user_id=ADMIN, chat_id=GROUP, language_code="en")}
+    reply = str((await answer_to(server, group)).params["text"])
+    assert reply == "Please ask for /stats in a private chat with me: the report holds readers' questions."
+    assert OFF_TOPIC not in str([c.params for c in server.api.calls_to("sendMessage")][-1])
+    refused = await answer_to(server, from_reader(3, READER, "/stats"))
+    assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
+    assert "refused" in caplog.text and str(READER) not in caplog.text

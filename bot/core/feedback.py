@@ -117,6 +117,16 @@ def _read_salt(path: Path) -> bytes:
     return salt
 
 
+def _make_private(path: Path) -> None:
+    """Create the database file readable by its owner only, and make an older one (and its -wal and
+    -shm, which SQLite creates with the database's mode) so: it holds what readers asked."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
 class Feedback:
     """The feedback database at ``path``; every method raises FeedbackError when SQLite or the disk fails."""
 
@@ -165,6 +175,7 @@ class Feedback:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             salt = _read_or_create_salt(self.salt_path)
+            _make_private(self.path)
             connection = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None)
             try:
                 connection.execute(f"PRAGMA busy_timeout = {int(self.busy_seconds * 1000)}")

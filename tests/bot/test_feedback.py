@@ -166,3 +166,21 @@ def test_the_writer_drops_what_does_not_fit_and_warns_once_a_minute(
     assert len(lines) == 5, lines
     assert "too many writes are waiting" in lines[0] and "stored again (1 more" in lines[1]
     assert "a-file" in lines[2] and "19 more not stored" in lines[3] and "stored again (0 more" in lines[4]
+
+
+def test_the_database_files_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    store = Feedback(path)
+    store.open()
+    reader = sqlite3.connect(path)  # while a connection is open, the -wal and -shm files stay
+    reader.execute("SELECT count(*) FROM questions").fetchall()
+    ask(store)
+    assert store.vote(5001, 1, 0, 77, 1) == "new"
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["feedback.sqlite3", "feedback.sqlite3-shm", "feedback.sqlite3-wal", "feedback.sqlite3.salt"]
+    for file in tmp_path.iterdir():  # other local users can read none of them
+        assert file.stat().st_mode & 0o077 == 0, (file.name, oct(file.stat().st_mode))
+    reader.close()
+    path.chmod(0o644)  # a database created before: made private when opened
+    Feedback(path).open()
+    assert path.stat().st_mode & 0o077 == 0

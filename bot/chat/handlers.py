@@ -209,7 +209,7 @@ async def _send(
     if reply.next_offset is not None:
         key = state(context).followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
-    if reply.shown and origin:
+    if reply.shown and readers.storable(origin):  # no buttons whose vote could not be stored
         buttons += readers.vote_buttons(origin, page)
     markup = InlineKeyboardMarkup([buttons]) if buttons else None
     quote = None  # in groups the answer quotes the question, so it is clear whom it answers

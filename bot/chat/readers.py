@@ -29,6 +29,7 @@ VOTES = {"up": 1, "down": -1}
 LABELS = {"up": "👍", "down": "👎"}
 _VOTE = re.compile(r"vote:(up|down):(\d{1,15}):(\d{1,3})")
 STATS_DAYS = 7
+MAX_ID = 2**63 - 1  # what SQLite's INTEGER holds; Telegram's message ids are far below
 VOTE_WAIT_SECONDS = 1.0  # a vote's acknowledgement waits this long at most for the database
 
 
@@ -48,10 +49,15 @@ def votes_only(message: object) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def storable(message_id: int) -> bool:
+    """Whether feedback on message ``message_id`` can be stored: a positive id SQLite can hold."""
+    return 0 < message_id <= MAX_ID
+
+
 def parse_vote(data: str | None) -> tuple[int, int, int] | None:
     """``(vote, origin, page)`` from a vote button's data; None for anything else."""
     match = _VOTE.fullmatch(data or "")
-    if match is None:
+    if match is None or not storable(int(match.group(2))):
         return None
     return VOTES[match.group(1)], int(match.group(2)), int(match.group(3))
 
@@ -70,6 +76,8 @@ async def remember(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, origin: int, question: str, reply: Reply, lng: Language, page: int
 ) -> None:
     """Record one page of an answer: the question (once), its outcome and the passages shown."""
+    if not storable(origin):
+        return
     bot_state = state(context)
     shown = [Shown(p.source, p.paragraph, p.sentence) for p in reply.shown]
     normalized = normalize_question(question)

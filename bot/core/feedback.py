@@ -166,6 +166,8 @@ class Feedback:
                 connection.close()
         except (sqlite3.Error, OSError) as exc:
             raise FeedbackError(f"feedback database {self.path}: {exc}") from None
+        except OverflowError:  # an id SQLite cannot hold, which no Telegram message has
+            raise FeedbackError(f"feedback database {self.path}: an id is out of range") from None
 
     def _ensure_open(self) -> None:
         if self._salt is not None:

@@ -184,3 +184,11 @@ def test_the_database_files_are_private(tmp_path: Path) -> None:
     path.chmod(0o644)  # a database created before: made private when opened
     Feedback(path).open()
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_an_id_sqlite_cannot_hold_is_one_error(tmp_path: Path) -> None:
+    store = Feedback(tmp_path / "feedback.sqlite3")
+    with pytest.raises(FeedbackError, match="out of range"):
+        ask(store, message=2**70)
+    with pytest.raises(FeedbackError, match="out of range"):
+        store.vote(5001, 2**70, 0, 77, 1)

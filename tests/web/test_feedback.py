@@ -263,3 +263,20 @@ async def test_stats_is_only_shown_in_a_private_chat_and_refusals_log_no_user_id
     refused = await answer_to(server, from_reader(3, READER, "/stats"))
     assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
     assert "refused" in caplog.text and str(READER) not in caplog.text
+
+
+async def test_a_message_id_sqlite_cannot_hold_is_answered_without_buttons_or_an_error(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    caplog.set_level(logging.INFO)
+    update = from_reader(1, READER, QUESTION)
+    update["message"]["message_id"] = 2**70
+    answer = await answer_to(server, update)
+    assert "Wil Poetin nu Armenië bezoeken" in str(answer.params["text"])
+    assert "vote:" not in str(answer.params.get("reply_markup"))  # a vote on it could not be stored
+    press = callback_update(f"vote:down:{2**70}:0", chat_id=READER, user_id=READER)
+    assert await acknowledged(server, press) == "Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw."
+    await asyncio.sleep(0.3)
+    assert len([c for c in server.api.calls_to("sendMessage") if c.params["chat_id"] == READER]) == 1
+    assert "error while handling" not in caplog.text and "out of range" not in caplog.text

@@ -5,6 +5,8 @@ Telegram redelivers an update when it did not see a 2xx in time; the copy has th
 Behind a load balancer the copy may reach another worker: ``SharedUpdates`` also records each
 id as a file in a folder all workers on one host share, created with ``O_EXCL`` so exactly one
 wins; ``RedisUpdates`` does the same for workers on several hosts with one Redis key per id.
+An id that is not a positive integer below 2**63 (no Telegram update has one) is refused
+before any of them looks at it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from bot.core.shared import RedisDown, RedisLink
 logger = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3600  # Telegram redelivers within minutes; an hour of ids is plenty
+MAX_UPDATE_ID = 2**63 - 1
+
+
+def valid_update_id(update_id: object) -> bool:
+    """Whether ``update_id`` is one Telegram could send: a positive integer below 2**63."""
+    return type(update_id) is int and 0 < update_id <= MAX_UPDATE_ID
 
 
 class RecentUpdates:
@@ -32,7 +40,10 @@ class RecentUpdates:
         self._seen: OrderedDict[int, None] = OrderedDict()
 
     def first_time(self, update_id: int) -> bool:
-        """True the first time ``update_id`` is offered (and remembers it), False for a repeat."""
+        """True the first time ``update_id`` is offered (and remembers it), False for a repeat or an
+        id no Telegram update has."""
+        if not valid_update_id(update_id):
+            return False
         if update_id in self._seen:
             self._seen.move_to_end(update_id)
             return False

@@ -99,3 +99,11 @@ async def test_with_redis_down_each_worker_decides_alone_and_shares_again_when_i
     finally:
         await a.aclose()
         await b.aclose()
+
+
+@pytest.mark.parametrize("update_id", [int("9" * 4000), 2**63, 0, -5, True])
+def test_an_id_no_telegram_update_has_is_refused_before_the_file_system(tmp_path: Path, update_id: int) -> None:
+    seen = SharedUpdates(tmp_path / "seen")
+    assert not seen.first_time(update_id) and not RecentUpdates().first_time(update_id)
+    assert list((tmp_path / "seen").iterdir()) == []
+    assert seen.first_time(2**63 - 1) and seen.first_time(5) and not SharedUpdates(tmp_path / "seen").first_time(5)

@@ -96,10 +96,11 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         await message.reply_html(question_problem(exc, lng, bot_state.settings.example_questions))
         return
     metrics.count_question(reply.outcome)
+    # Recorded first (queued, not awaited), so a vote on the answer always finds its record.
+    await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
     sent = await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
     if reply.turn is not None:
         await conversation.keep_turn(context, message, reply.turn, sent)
-    await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
 
 
 async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,9 +127,9 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
     origin = bot_state.followups.origin(parsed[0])
-    await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
-    if origin:
+    if origin:  # recorded first, as in ``answer``
         await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
+    await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,7 +219,7 @@ async def _send(
     if reply.next_offset is not None:
         key = state(context).followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
-    if reply.shown and origin:
+    if reply.shown and readers.storable(origin):  # no buttons whose vote could not be stored
         buttons += readers.vote_buttons(origin, page)
     markup = InlineKeyboardMarkup([buttons]) if buttons else None
     quote = None  # in groups the answer quotes the question, so it is clear whom it answers

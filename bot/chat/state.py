@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.chat.answers import Followups
 from bot.chat.throttle import RedisThrottle, Throttle
 from bot.core.conversations import Conversations, SharedConversations, salt_for
-from bot.core.feedback import Feedback
+from bot.core.feedback import Feedback, Writer
 from bot.core.reindexer import Reindexer
 from bot.core.settings import Settings
 from bot.core.shared import RedisLink
@@ -19,6 +19,12 @@ from index import Engine
 
 ENGINE = "engine"
 STATE = "state"
+# How long a feedback write waits for a database another process holds locked: a vote or a
+# question record is worth less than the writer thread's time (see ``bot.core.feedback.Writer``).
+FEEDBACK_BUSY_SECONDS = 0.25
+# 👍/👎 presses per reader: plenty for someone reading answers, little for a script forging them.
+VOTES_PER_WINDOW = 20
+VOTE_WINDOW_SECONDS = 60.0
 
 
 class NotReady(RuntimeError):
@@ -33,6 +39,9 @@ class BotState:
     throttle: Throttle
     inline_throttle: Throttle
     feedback: Feedback
+    vote_throttle: Throttle
+    # Feedback writes run here, never in the threads that search (see ``bot.chat.readers``).
+    writes: Writer = field(default_factory=Writer)
     followups: Followups = field(default_factory=Followups)
     # What each chat was just talking about, for follow-up questions.
     conversations: Conversations = field(default_factory=lambda: Conversations(salt_for(None)))
@@ -55,7 +64,8 @@ class BotState:
             conversations=conversations,
             throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
             inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),
-            feedback=Feedback(settings.feedback_path, days=settings.feedback_days),
+            vote_throttle=throttle(VOTES_PER_WINDOW, VOTE_WINDOW_SECONDS, "votes"),
+            feedback=Feedback(settings.feedback_path, days=settings.feedback_days, busy_seconds=FEEDBACK_BUSY_SECONDS),
             shared=shared,
         )
 

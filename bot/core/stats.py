@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.core.feedback import DAY, Feedback, FeedbackError
+from bot.core.feedback import DAY, RECORDED, Feedback, FeedbackError, plain
 from bot.core.texts import Language, text
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def build(feedback: Feedback, days: int = 7, *, embed: Embed | None = None, top:
     since = feedback.now() - days * DAY
     outcomes = dict(feedback.rows("SELECT outcome, count(*) FROM questions WHERE at >= ? GROUP BY outcome", since))
     ((chats,),) = feedback.rows("SELECT count(DISTINCT chat) FROM questions WHERE at >= ?", since)
-    votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", since))
+    votes = dict(feedback.rows(f"SELECT vote, count(*) FROM votes v WHERE at >= ? AND {RECORDED} GROUP BY vote", since))
     unanswered = feedback.rows(
         "SELECT question, outcome, chat FROM questions WHERE at >= ? AND outcome IN ('refused', 'hedged') "
         "ORDER BY at, question",  # among equally frequent wordings, the first asked represents the group
@@ -168,15 +168,34 @@ def lines(report: Report, lang: Language = "en") -> list[str]:
     ]
     if not report.downvoted:
         found.append(text(lang, "stats_none"))
-    return found
+    return [plain(line) for line in found]  # rows stored before questions were cleaned, too
 
 
 CSV_HEADER = ("section", "item", "source", "paragraph", "count", "share", "chats")
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: no control characters, and a ``'`` before
+    a formula's first character, also when spaces come first (a spreadsheet may strip them)."""
+    found = plain(str(value))
+    return "'" + found if found.lstrip(" ").startswith(FORMULA_STARTS) else found
+
+
+class _CellWriter:
+    """``csv.writer`` with every cell quoted and neutralised by ``cell``: readers' questions are data."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([cell(value) for value in row])
 
 
 def write_csv(report: Report, out: IO[str]) -> None:
     """The report as CSV with a header: one row per figure, unanswered question and voted-down passage."""
-    writer = csv.writer(out)
+    writer = _CellWriter(out)
     writer.writerow(CSV_HEADER)
     writer.writerow(["summary", "questions", "", "", report.questions, "", report.chats])
     for outcome in OUTCOMES:
@@ -211,7 +230,7 @@ def liked_questions(feedback: Feedback, days: int) -> dict[str, Any]:
         if normalise(question) in seen:
             continue
         seen.add(normalise(question))
-        item: dict[str, Any] = {"q": question, "lang": lang, "paragraph": [paragraph], "gold": [sentence]}
+        item: dict[str, Any] = {"q": plain(question), "lang": lang, "paragraph": [paragraph], "gold": [plain(sentence)]}
         answerable.append({**item, "style": "reader", "source": source})
     return {
         "about": (

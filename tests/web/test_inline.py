@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -148,3 +149,22 @@ async def test_malformed_inline_updates_are_refused_before_they_reach_a_handler(
         response = await server.post_update(update)
         assert response.status_code == 400 and problem in response.text
     assert not server.api.calls_to("answerInlineQuery")
+
+
+async def test_an_inline_result_links_to_its_article(
+    start_server: StartServer, make_engine: Callable[..., Engine]
+) -> None:
+    article = "title: Vuurtoren van Texel\ndate: 2024-05-02\nurl: https://krant.example/texel?x=1&y=2\n\n"
+    engine = make_engine({"texel.txt": article + "De vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.\n"})
+    engine.load()
+    server = await start_server(engine)
+    answer = await inline_answer(server, inline_update("Hoe hoog is de vuurtoren van Texel?"))
+    (first,) = answer["results"][:1]
+    assert first["title"] == "Vuurtoren van Texel · alinea 1"
+    assert first["url"] == "https://krant.example/texel?x=1&y=2"
+    content = first["input_message_content"]
+    assert content["message_text"].startswith(
+        '<i><a href="https://krant.example/texel?x=1&amp;y=2">Vuurtoren van Texel</a> (2024-05-02) · alinea 1</i>'
+    )
+    assert content["link_preview_options"] == {"is_disabled": True}
+    read_html(content["message_text"])

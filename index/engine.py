@@ -229,7 +229,8 @@ class Engine:
         index in; the old one serves until then.
 
         Only new and changed documents are encoded: the others' vectors come from ``reuse``
-        (default: the index being served) when it was built for this model (see ``index.reuse``).
+        (default: the index being served, else the one published in ``INDEX_DIR``) when it was
+        built for this model (see ``index.reuse``).
 
         Raises ReindexBusy when a rebuild is already running, CorpusError when the corpus has
         nothing to index (the old index keeps serving), ReindexCancelled when ``cancelled``
@@ -251,7 +252,7 @@ class Engine:
                 detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
                 raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
 
-            source = reuse or self._index
+            source = reuse or self._index or self._published()
             if source is not None and self.stale_reason(source) is not None:
                 source = None
 
@@ -283,6 +284,14 @@ class Engine:
             report.reused,
         )
         return report
+
+    def _published(self) -> StoredIndex | None:
+        """The current version in ``INDEX_DIR`` when it can be read (``python -m bot reindex``
+        serves nothing itself), else None: a full build."""
+        try:
+            return self.store.load()
+        except IndexFileError:
+            return None
 
     def build(
         self,

@@ -4,7 +4,8 @@ Layout of ``INDEX_DIR``::
 
     CURRENT                 name of the version being served (replaced atomically)
     v-<time>-<id>/          one complete index
-        manifest.json       format, model, dimension, corpus fingerprint, counts, build time
+        manifest.json       format, model, dimension, corpus fingerprint, counts, build time, the
+                            background's digest and how many documents were embedded and reused
         documents.json, text.bin, *_text.npy, paragraph_info.npy, sentence_*.npy
                             documents, paragraphs and their sentence rows (``index.passages``)
         vectors.faiss       one unit vector per sentence
@@ -24,7 +25,9 @@ well under a second.
 
 A build writes a hidden directory, renames it to its version name and only then replaces
 ``CURRENT``: a reader sees the old index or the new one, never half of one, and a build that
-fails leaves the old index serving. Several processes may share one ``INDEX_DIR``.
+fails leaves the old index serving. Several processes may share one ``INDEX_DIR``. A build
+copies the vectors of unchanged documents from the version being served (``index.reuse``),
+which it only reads: its files stay mapped while it copies, even if another process prunes it.
 
 While it is written, the hidden ``.building-*`` directory holds ``.owner``, a file its process
 keeps locked (``flock``). A build that fails or is interrupted removes its directory; one whose

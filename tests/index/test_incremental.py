@@ -211,3 +211,12 @@ def test_a_restart_after_the_corpus_changed_reuses_the_index_on_disk(tmp_path: P
     engine.load()
     assert engine.index.manifest["reused"] == 2 and engine.index.manifest["embedded"] == 1
     assert encoder.questions == []
+
+
+def test_a_reindex_without_a_served_index_reuses_the_published_one(tmp_path: Path) -> None:
+    """``python -m bot reindex`` loads no index itself: the current version on disk is the source."""
+    encoder = Counting()
+    _engine(tmp_path, A, encoder).reindex()
+    encoder.reset()
+    report = _engine(tmp_path, {**A, **B}, encoder).reindex()
+    assert (report.embedded, report.reused, encoder.questions) == (1, 2, [])

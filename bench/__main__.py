@@ -46,6 +46,12 @@ def _build(options: Options) -> Section:
     return build.run(quick=options.quick, full=options.full)
 
 
+def _incremental(options: Options) -> Section:
+    from bench import incremental
+
+    return incremental.run(options.encoder, quick=options.quick)
+
+
 def _coldstart(options: Options) -> Section:
     from bench import coldstart
 
@@ -84,7 +90,8 @@ class Benchmark:
 # parent of every process the cold-start and bot benchmarks start.
 BENCHMARKS = {
     "latency": Benchmark("answer latency on the article, against the encode floor and BM25", _latency),
-    "build": Benchmark("index build throughput and peak memory on synthetic corpora", _build),
+    "build": Benchmark("index build time against its encode floor, and peak memory", _build),
+    "incremental": Benchmark("reindex of an unchanged corpus, and one new article to its first answer", _incremental),
     "coldstart": Benchmark("process start to the first answer (CLI) and to /readyz (server)", _coldstart),
     "bot": Benchmark("webhook update in to sendMessage out, latency and throughput", _bot),
     "endtoend": Benchmark("engine.ask, cold start and two workers' memory, 10k to 1M sentences", _endtoend),

@@ -95,3 +95,16 @@ def word_windows(count: int, seed: int = 0) -> list[str]:
         start = rng.randrange(len(words) - length)
         out.append(" ".join(words[start : start + length]))
     return out
+
+
+def write_pooled_corpus(folder: Path, count: int, pool: int, seed: int = 0) -> None:
+    """A corpus folder of ``count`` paragraphs drawn from ``pool`` distinct ones, in documents of 100
+    that share one title: a large corpus with few distinct texts, so that a memoizing encoder
+    embeds it in the time of ``pool`` paragraphs (the base of ``bench.incremental``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = paragraphs(pool, seed)
+    rng = random.Random(seed)
+    for number, start in enumerate(range(0, count, PARAGRAPHS_PER_DOCUMENT)):
+        body = "\n\n".join(rng.choice(texts) for _ in range(min(PARAGRAPHS_PER_DOCUMENT, count - start)))
+        header = "date 2023-10\ntitle: Synthetisch archief\n"
+        (folder / f"archive-{number:05d}.txt").write_text(header + body + "\n", "utf-8")

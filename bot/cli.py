@@ -143,7 +143,8 @@ def reindex(settings: Settings) -> int:
         print(f"skipped {name}: {why}", file=sys.stderr)
     print(
         f"indexed {_count(report.documents, 'document')}, {_count(report.paragraphs, 'paragraph')}, "
-        f"{_count(report.sentences, 'sentence')} in {report.seconds:.1f}s (version {report.version})"
+        f"{_count(report.sentences, 'sentence')} in {report.seconds:.1f}s (version {report.version}); "
+        f"documents embedded {report.embedded}, reused {report.reused}"
     )
     return 0
 

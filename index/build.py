@@ -3,33 +3,49 @@
 A build never holds more than a block of vectors besides the FAISS index it makes: the
 sentence, titled-sentence and paragraph vectors are encoded ``TEXT_BLOCK`` texts at a time and
 appended to ``.npy`` files; BM25 is built and saved before FAISS, which then reads the sentence
-vectors back a block at a time. The blocks are a multiple of the encoder's batch, so the
-vectors are the ones embedding every text in one call gives.
+vectors back a block at a time. A document the served index already holds unchanged (same
+digest, see ``index.reuse``) has its rows copied from that index's files instead of encoded,
+and so has the background; only new and changed documents reach the encoder. The default
+model embeds each text on its own, so copied and encoded rows are the ones a full build gives;
+hubness is always computed again, from the paragraph vectors, in the same blocks as a full build.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.arrays import RowFile, RowWriter, save_rows
+from index.arrays import BLOCK_ROWS, RowFile, RowWriter, save_rows
 from index.background import background_texts
-from index.documents import Corpus, Paragraph
+from index.documents import Corpus, Document
 from index.encoders import BATCH, Encoder
 from index.lexical import LexicalIndex, languages_by_source
 from index.passages import PassageWriter, rows_of
+from index.reuse import Reusable, Span, background_digest, document_digest
 from index.search import hubness, titled
-from index.store import new_manifest
+from index.store import StoredIndex, new_manifest
 from index.vectors import make_vector_index, write_vector_index
 
 logger = logging.getLogger(__name__)
 
 TEXT_BLOCK = BATCH * 64  # texts handed to the encoder per call: 4,096
-SENTENCES_FILE = ".sentences.npy"  # the sentence vectors until FAISS has them; removed
+SENTENCES_FILE = "sentences.npy"
+
+# For one document and one vector file: its rows ``[start, stop)`` in the served file, or its texts.
+Part = tuple[int, int] | list[str]
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The prompts the encoder puts before questions and passages: the vectors depend on them."""
+
+    query: str = ""
+    document: str = ""
 
 
 def write_build(
@@ -38,56 +54,135 @@ def write_build(
     encoder: Encoder,
     *,
     model: str,
+    prompts: Prompts = Prompts(),
+    reuse: StoredIndex | None = None,
     progress: bool = False,
     check: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Write every file of an index of ``corpus`` but the manifest into ``folder``; the manifest.
 
-    ``check`` is called between blocks of texts and may raise to stop the build.
+    ``reuse`` (the index being served, built with the same model) gives the vectors of every
+    document it holds unchanged; it is only read. ``check`` is called between blocks of
+    texts and may raise to stop the build.
     """
-    paragraphs = corpus.paragraphs
+    documents = corpus.documents
+    served = Reusable.of(reuse)
+    digests = [document_digest(d, model=model, prompt=prompts.document) for d in documents]
+    spans = [served.span(digest) if served else None for digest in digests]
     passages = PassageWriter(folder)
-    for document in corpus.documents:
-        passages.add(document)
+    for document, digest in zip(documents, digests, strict=True):
+        passages.add(document, digest)
     passages.close()
     rows = passages.sentences
-    titles = {document.name: document.title for document in corpus.documents}
+    paragraph_count = sum(len(d.paragraphs) for d in documents)
+    fresh = [d for d, span in zip(documents, spans, strict=True) if span is None]
+    to_encode = sum(2 * sum(len(rows_of(p)) for p in d.paragraphs) + len(d.paragraphs) for d in fresh)
     from tqdm import tqdm
 
-    with tqdm(total=2 * rows + len(paragraphs), disable=not progress, unit="text", desc="Embedding") as bar:
+    with tqdm(total=to_encode, disable=not progress, unit="text", desc="Embedding") as bar:
 
-        def encode(path: Path, texts: Iterable[str], count: int) -> None:
-            with RowWriter(path, count, encoder.dimension) as out:
-                for block in _blocks(texts, TEXT_BLOCK):
-                    if check is not None:
-                        check()
-                    out.append(encoder.documents(block, check=check))
-                    bar.update(len(block))
+        def encode(texts: list[str]) -> np.ndarray:
+            if check is not None:
+                check()
+            vectors = encoder.documents(texts, check=check)
+            bar.update(len(texts))
+            return vectors
 
-        encode(folder / SENTENCES_FILE, _sentences(paragraphs), rows)
-        encode(folder / "titled.npy", (titled(titles[p.source], s) for p in paragraphs for s in rows_of(p)), rows)
-        encode(folder / "paragraphs.npy", (p.text for p in paragraphs), len(paragraphs))
+        def write(name: str, count: int, old: np.ndarray | None, texts: Callable[[Document], list[str]]) -> None:
+            by_paragraph = name == "paragraphs.npy"
+            parts = _parts(documents, spans, texts, by_paragraph=by_paragraph)
+            _write_rows(folder / name, count, encoder.dimension, parts, old, encode)
+
+        write(SENTENCES_FILE, rows, None if served is None else served.sentences, _sentence_rows)
+        write("titled.npy", rows, None if served is None else served.titled, _titled_rows)
+        write("paragraphs.npy", paragraph_count, None if served is None else served.paragraphs, _paragraph_texts)
     background = background_texts()
-    save_rows(folder / "background.npy", encoder.documents(background))
-    save_rows(folder / "hubness.npy", _hubness(RowFile(folder / "paragraphs.npy"), encoder.queries(background)))
+    key = background_digest(background, model=model, query_prompt=prompts.query, document_prompt=prompts.document)
+    kept = served.background_for(key) if served else None
+    documents_side, questions = kept or (encoder.documents(background), encoder.queries(background))
+    save_rows(folder / "background.npy", documents_side)
+    save_rows(folder / "background_queries.npy", questions)
+    save_rows(folder / "hubness.npy", _hubness(RowFile(folder / "paragraphs.npy"), questions))
     if check is not None:
         check()
+    paragraphs = corpus.paragraphs
     languages = languages_by_source(paragraphs)
     sentence_languages = (languages[p.source] for p in paragraphs for _ in rows_of(p))
-    LexicalIndex.build(_sentences(paragraphs), rows, sentence_languages).save(folder / "lexical")
+    sentences = (sentence for p in paragraphs for sentence in rows_of(p))
+    LexicalIndex.build(sentences, rows, sentence_languages).save(folder / "lexical")
     if check is not None:
         check()
     vectors = make_vector_index(RowFile(folder / SENTENCES_FILE))
     write_vector_index(vectors, folder / "vectors.faiss")
     del vectors
-    (folder / SENTENCES_FILE).unlink()
     return new_manifest(
         model=model,
         dimension=encoder.dimension,
         fingerprint=corpus.fingerprint,
-        documents=corpus.documents,
+        documents=documents,
         sentences=rows,
+        background=key,
+        embedded=len(fresh),
+        reused=len(documents) - len(fresh),
     )
+
+
+def _sentence_rows(document: Document) -> list[str]:
+    return [row for p in document.paragraphs for row in rows_of(p)]
+
+
+def _titled_rows(document: Document) -> list[str]:
+    return [titled(document.title, row) for p in document.paragraphs for row in rows_of(p)]
+
+
+def _paragraph_texts(document: Document) -> list[str]:
+    return [p.text for p in document.paragraphs]
+
+
+def _parts(
+    documents: list[Document],
+    spans: list[Span | None],
+    texts: Callable[[Document], list[str]],
+    *,
+    by_paragraph: bool,
+) -> Iterator[Part]:
+    """Each document's rows of one vector file: where the served file has them (its paragraph
+    rows when ``by_paragraph``, else its sentence rows), or else the texts to encode."""
+    for document, span in zip(documents, spans, strict=True):
+        if span is None:
+            yield texts(document)
+        else:
+            yield span.paragraphs if by_paragraph else span.rows
+
+
+def _write_rows(
+    path: Path,
+    count: int,
+    dimension: int,
+    parts: Iterable[Part],
+    old: np.ndarray | None,
+    encode: Callable[[list[str]], np.ndarray],
+) -> None:
+    """Write ``count`` rows to ``path`` in order: copied from ``old`` or encoded, ``TEXT_BLOCK`` texts
+    at a time (fewer just before a copied run: the encoded vectors do not depend on the batch)."""
+    pending: list[str] = []
+    with RowWriter(path, count, dimension) as out:
+        for part in parts:
+            if isinstance(part, list):
+                for text in part:
+                    pending.append(text)
+                    if len(pending) == TEXT_BLOCK:
+                        out.append(encode(pending))
+                        pending = []
+                continue
+            if pending:
+                out.append(encode(pending))
+                pending = []
+            assert old is not None  # a part is a span only when there is a served index
+            for start in range(part[0], part[1], BLOCK_ROWS):
+                out.append(old[start : min(part[1], start + BLOCK_ROWS)])
+        if pending:
+            out.append(encode(pending))
 
 
 def _hubness(vectors: RowFile, questions: np.ndarray) -> np.ndarray:
@@ -96,18 +191,3 @@ def _hubness(vectors: RowFile, questions: np.ndarray) -> np.ndarray:
     for start, block in vectors.blocks():
         out[start : start + len(block)] = hubness(block, questions)
     return out
-
-
-def _sentences(paragraphs: list[Paragraph]) -> Iterator[str]:
-    return (sentence for paragraph in paragraphs for sentence in rows_of(paragraph))
-
-
-def _blocks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
-    block: list[str] = []
-    for text in texts:
-        block.append(text)
-        if len(block) == size:
-            yield block
-            block = []
-    if block:
-        yield block

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.answertypes import expected_type, holds
-from index.build import write_build
+from index.build import Prompts, write_build
 from index.documents import Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.questions import check_question
@@ -66,6 +66,8 @@ class BuildReport:
     sentences: int
     seconds: float
     skipped: dict[str, str] = field(default_factory=dict)
+    embedded: int = 0  # documents encoded: new or changed since the index it was built beside
+    reused: int = 0  # documents whose vectors were taken over from that index unchanged
 
 
 class Engine:
@@ -155,7 +157,7 @@ class Engine:
             raise IndexFileError(f"{reason}; run `python -m bot reindex`")
         logger.warning("rebuilding the index: %s", reason)
         try:
-            self.reindex(progress=progress)
+            self.reindex(progress=progress, reuse=index)
         except (CorpusError, IndexWriteError) as exc:
             if index is None or self.stale_reason(index) is not None:
                 raise
@@ -216,10 +218,19 @@ class Engine:
         self._refresh_problem = problem
 
     def reindex(
-        self, *, progress: bool = False, corpus: Corpus | None = None, cancelled: Callable[[], bool] | None = None
+        self,
+        *,
+        progress: bool = False,
+        corpus: Corpus | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        reuse: StoredIndex | None = None,
     ) -> BuildReport:
         """Rebuild from the corpus folder (or ``corpus``, read from it already) and swap the new
         index in; the old one serves until then.
+
+        Only new and changed documents are encoded: the others' vectors come from ``reuse``
+        (default: the index being served, else the one published in ``INDEX_DIR``) when it was
+        built for this model (see ``index.reuse``).
 
         Raises ReindexBusy when a rebuild is already running, CorpusError when the corpus has
         nothing to index (the old index keeps serving), ReindexCancelled when ``cancelled``
@@ -241,8 +252,12 @@ class Engine:
                 detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
                 raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
 
+            source = reuse or self._index or self._published()
+            if source is not None and self.stale_reason(source) is not None:
+                source = None
+
             def build(folder: Path) -> dict[str, Any]:
-                manifest = self.build(corpus, folder, progress=progress, check=check)
+                manifest = self.build(corpus, folder, progress=progress, check=check, reuse=source)
                 check()
                 return manifest
 
@@ -256,21 +271,54 @@ class Engine:
                 sentences=index.vectors.ntotal,
                 seconds=time.perf_counter() - started,
                 skipped=dict(corpus.skipped),
+                embedded=int(index.manifest.get("embedded", 0)),
+                reused=int(index.manifest.get("reused", 0)),
             )
         finally:
             self._build_lock.release()
-        logger.info("built index %s in %.1fs", version, report.seconds)
+        logger.info(
+            "built index %s in %.1fs: %d documents embedded, %d reused",
+            version,
+            report.seconds,
+            report.embedded,
+            report.reused,
+        )
         return report
 
+    def _published(self) -> StoredIndex | None:
+        """The current version in ``INDEX_DIR`` when it can be read (``python -m bot reindex``
+        serves nothing itself), else None: a full build."""
+        try:
+            return self.store.load()
+        except IndexFileError:
+            return None
+
     def build(
-        self, corpus: Corpus, folder: Path, *, progress: bool = False, check: Callable[[], None] | None = None
+        self,
+        corpus: Corpus,
+        folder: Path,
+        *,
+        progress: bool = False,
+        check: Callable[[], None] | None = None,
+        reuse: StoredIndex | None = None,
     ) -> dict[str, Any]:
         """Write the index of ``corpus`` into the new folder ``folder`` (see ``index.build``); its manifest.
 
-        ``check`` is called between batches of texts and may raise to stop the build.
+        ``reuse`` (an index of this model, only read) gives the vectors of the documents it holds
+        unchanged. ``check`` is called between batches of texts and may raise to stop the build.
         """
-        model = self.config.model
-        return write_build(folder, corpus, self.encoder, model=model, progress=progress, check=check)
+        config = self.config
+        prompts = Prompts(query=config.query_prompt, document=config.document_prompt)
+        return write_build(
+            folder,
+            corpus,
+            self.encoder,
+            model=config.model,
+            prompts=prompts,
+            reuse=reuse,
+            progress=progress,
+            check=check,
+        )
 
     @property
     def reindexing(self) -> bool:

@@ -2,7 +2,8 @@
 
 Files, in an index version's folder::
 
-    documents.json          name, title, date, URL and paragraph count of each document
+    documents.json          name, title, date, URL, paragraph count and digest of each document (a
+                            flat record; the digest says when its vectors can be reused, ``index.reuse``)
     text.bin                every paragraph's text, then every sentence row's text, as UTF-8
     paragraph_text.npy      int64, paragraphs + 1: where each paragraph's text starts in text.bin
     sentence_text.npy       int64, sentence rows + 1: where each sentence row's text starts
@@ -61,10 +62,10 @@ class PassageWriter:
         self._paragraphs = open(folder / "text.bin", "wb")  # noqa: SIM115 - closed in close()
         self._sentences = open(folder / "sentences.tmp", "w+b")  # noqa: SIM115 - appended to text.bin, removed
 
-    def add(self, document: Document) -> None:
+    def add(self, document: Document, digest: str = "") -> None:
         number = len(self._documents)
         about = {"name": document.name, "title": document.title, "date": document.date, "url": document.url}
-        self._documents.append({**about, "paragraphs": len(document.paragraphs)})
+        self._documents.append({**about, "paragraphs": len(document.paragraphs), "digest": digest})
         for paragraph in document.paragraphs:
             index = len(self._info) // 3
             text = paragraph.text.encode("utf-8")
@@ -156,6 +157,7 @@ class StoredTexts:
         # (made here, not stored: 16 ms at 1M rows).
         self.first_rows = np.searchsorted(self.sentence_paragraph, np.arange(len(self._info) + 1))
         self._names: list[str] = []
+        self.digests: list[str] = [str(d.get("digest") or "") for d in data["documents"]]
         documents: list[Document] = []
         start = 0
         for d in data["documents"]:

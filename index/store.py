@@ -4,14 +4,18 @@ Layout of ``INDEX_DIR``::
 
     CURRENT                 name of the version being served (replaced atomically)
     v-<time>-<id>/          one complete index
-        manifest.json       format, model, dimension, corpus fingerprint, counts, build time
+        manifest.json       format, model, dimension, corpus fingerprint, counts, build time, the
+                            background's digest and how many documents were embedded and reused
         documents.json, text.bin, *_text.npy, paragraph_info.npy, sentence_*.npy
                             documents, paragraphs and their sentence rows (``index.passages``)
         vectors.faiss       one unit vector per sentence
+        sentences.npy       the same sentence vectors as float32 rows: what a later build reuses
+                            (an approximate index keeps them inexactly or not at all)
         paragraphs.npy      one unit vector per whole paragraph, in paragraph order
         titled.npy          one unit vector per sentence read after its document's title
         hubness.npy         each paragraph vector's hubness (see ``index.search.hubness``)
         background.npy      vectors of the unrelated reference text (see ``index.search``)
+        background_queries.npy  the same text embedded as questions: what ``hubness`` measures against
         lexical/            BM25 over the same sentences, each word's postings also best first
 
 A loaded index maps its files rather than reading them (FAISS with ``IO_FLAG_MMAP``, numpy with
@@ -21,7 +25,9 @@ well under a second.
 
 A build writes a hidden directory, renames it to its version name and only then replaces
 ``CURRENT``: a reader sees the old index or the new one, never half of one, and a build that
-fails leaves the old index serving. Several processes may share one ``INDEX_DIR``.
+fails leaves the old index serving. Several processes may share one ``INDEX_DIR``. A build
+copies the vectors of unchanged documents from the version being served (``index.reuse``),
+which it only reads: its files stay mapped while it copies, even if another process prunes it.
 
 While it is written, the hidden ``.building-*`` directory holds ``.owner``, a file its process
 keeps locked (``flock``). A build that fails or is interrupted removes its directory; one whose
@@ -58,10 +64,11 @@ from index.vectors import read_vector_index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 9  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
+FORMAT_VERSION = 10  # 2: BM25 tokens without diacritics; 3: paragraph vectors; 4: long paragraphs cut;
 # 5: titled sentence vectors; 6: texts in one mapped file instead of passages.json; 7: BM25 postings
 # best first (lexical/impact.npy); 8: paragraph hubness (hubness.npy); 9: BM25 stems each document
-# in its own language
+# in its own language; 10: sentences.npy, background_queries.npy and a digest per document, so a
+# build reuses the vectors of unchanged documents (``index.reuse``)
 POINTER = "CURRENT"
 OWNER = ".owner"  # in a ``.building-*`` directory: locked by the process writing it
 STALE_BUILD_SECONDS = 3600  # a ``.building-*`` without a lockable owner file is left this long
@@ -71,10 +78,12 @@ INDEX_FILES = (
     "manifest.json",
     *PASSAGE_FILES,
     "vectors.faiss",
+    "sentences.npy",
     "paragraphs.npy",
     "titled.npy",
     "hubness.npy",
     "background.npy",
+    "background_queries.npy",
     "lexical",
 )
 
@@ -104,6 +113,10 @@ class StoredIndex:
     background: np.ndarray
     lexical: LexicalIndex
     version: str = ""
+    # What a later build reuses (``index.reuse``), mapped: nothing is read unless a build asks.
+    sentence_vectors: np.ndarray | None = None  # row → the float32 vector ``vectors`` was built from
+    background_queries: np.ndarray | None = None  # the background text embedded as questions
+    digests: tuple[str, ...] = ()  # document → ``index.reuse.document_digest`` ("" when unknown)
 
     @cached_property
     def documents_by_name(self) -> dict[str, Document]:
@@ -148,6 +161,8 @@ def read_index(folder: Path) -> StoredIndex:
         titled_vectors = mapped(folder / "titled.npy")
         paragraph_hubness = mapped(folder / "hubness.npy")
         background = np.load(folder / "background.npy", allow_pickle=False)
+        background_queries = mapped(folder / "background_queries.npy")
+        sentence_vectors = mapped(folder / "sentences.npy")
         lexical = LexicalIndex.load(folder / "lexical", len(owner))
     except IndexFileError:
         raise
@@ -171,6 +186,10 @@ def read_index(folder: Path) -> StoredIndex:
         raise IndexFileError(f"titled sentence vectors in {folder.name} have the wrong shape")
     if paragraph_hubness.shape != (len(paragraphs),):
         raise IndexFileError(f"paragraph hubness in {folder.name} has the wrong shape")
+    if sentence_vectors.shape != (vectors.ntotal, vectors.d) or sentence_vectors.dtype != np.float32:
+        raise IndexFileError(f"sentence vectors in {folder.name} have the wrong shape")
+    if background_queries.shape != background.shape:
+        raise IndexFileError(f"background question vectors in {folder.name} have the wrong shape")
     return StoredIndex(
         manifest,
         documents,
@@ -185,12 +204,25 @@ def read_index(folder: Path) -> StoredIndex:
         background,
         lexical,
         folder.name,
+        sentence_vectors,
+        background_queries,
+        tuple(texts.digests),
     )
 
 
 def new_manifest(
-    *, model: str, dimension: int, fingerprint: str, documents: list[Document], sentences: int
+    *,
+    model: str,
+    dimension: int,
+    fingerprint: str,
+    documents: list[Document],
+    sentences: int,
+    background: str = "",
+    embedded: int = 0,
+    reused: int = 0,
 ) -> dict[str, Any]:
+    """The manifest of a new index; ``background`` is its ``index.reuse.background_digest``,
+    ``embedded`` and ``reused`` count the documents the build encoded and took over."""
     return {
         "format": FORMAT_VERSION,
         "model": model,
@@ -199,6 +231,9 @@ def new_manifest(
         "documents": len(documents),
         "paragraphs": sum(len(d.paragraphs) for d in documents),
         "sentences": sentences,
+        "background_digest": background,
+        "embedded": embedded,
+        "reused": reused,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -75,6 +75,9 @@ def test_changed_corpus_is_rebuilt_on_load(make_engine: Make) -> None:
         (lambda folder: np.save(folder / "titled.npy", np.zeros((3, 7), np.float32)), "titled sentence vectors"),
         (lambda folder: (folder / "hubness.npy").unlink(), "missing: hubness.npy"),
         (lambda folder: np.save(folder / "hubness.npy", np.zeros((3, 7), np.float32)), "paragraph hubness"),
+        (lambda folder: (folder / "sentences.npy").unlink(), "missing: sentences.npy"),
+        (lambda folder: np.save(folder / "sentences.npy", np.zeros((3, 7), np.float32)), "sentence vectors"),
+        (lambda folder: np.save(folder / "background_queries.npy", np.zeros((3, 7), np.float32)), "background quest"),
     ],
 )
 def test_damaged_index_gives_a_clear_error_then_a_rebuild(

@@ -1,0 +1,120 @@
+"""Reindexing after a small change: an unchanged corpus, and one new article, at 1,000 and 10,000 paragraphs.
+
+For each size a base index is built first, as untimed setup: from a corpus of paragraphs
+repeated from a pool of ``POOL`` distinct ones (``synth.write_pooled_corpus``), through an
+encoder that embeds each distinct text once and remembers it (``bench.encoding.Memoized``),
+so 10,000 paragraphs take the encoding time of ``POOL`` rather than ~45 minutes. Its vectors
+are the default model's own, so the base is the index the model itself would build of that
+corpus. The timed steps use a new engine with the real encoder, serving that base:
+
+- a reindex of the unchanged corpus: seconds, and the texts it encoded (none is expected);
+- one new 8-paragraph article: seconds from writing its file to the first answer from it,
+  through ``engine.reindex()`` then ``engine.ask()``, against the encode floor of exactly the
+  texts that reindex encoded (``bench.encoding.replay``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bench import synth
+from bench.common import Row, Section
+from bench.encoding import Memoized, Recording, replay
+from index.encoders import Encoder
+
+SIZES = (1_000, 10_000)
+QUICK_SIZES = (200,)
+POOL = 120  # distinct paragraphs in the base corpus
+TARGET_ADD_SECONDS = 15.0
+ARTICLE_NAME = "zz-nieuwe-brug-2031-05.txt"  # sorted last, as a new file usually is not
+ARTICLE = (
+    "title: De nieuwe Scheldebrug\n"
+    "De nieuwe brug over de Schelde bij Antwerpen gaat in mei 2031 open voor fietsers en voetgangers. "
+    "De bouw kostte 412 miljoen euro.\n\n"
+)
+QUESTION = "Wanneer gaat de nieuwe brug over de Schelde bij Antwerpen open?"
+
+
+def _article() -> str:
+    """The new article: a paragraph with the fact asked about, then seven synthetic ones."""
+    return ARTICLE + "\n\n".join(synth.paragraphs(7, seed=2031)) + "\n"
+
+
+def run(encoder: Encoder, *, quick: bool = False) -> Section:
+    from index import Engine, EngineConfig
+
+    section = Section("incremental")
+    memo = Memoized(encoder)
+    points = []
+    for size in QUICK_SIZES if quick else SIZES:
+        with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
+            config = EngineConfig(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index", model=encoder.name)
+            synth.write_pooled_corpus(config.corpus_dir, size, POOL)
+            started = time.perf_counter()
+            Engine(config, memo).reindex()  # untimed setup: the base index, through the memo
+            setup = time.perf_counter() - started
+            recording = Recording(encoder)
+            engine = Engine(config, recording)
+            engine.load(build=False)
+
+            started = time.perf_counter()
+            unchanged = engine.reindex()
+            unchanged_seconds = time.perf_counter() - started
+            unchanged_texts = recording.texts
+            recording.calls.clear()
+
+            started = time.perf_counter()
+            (config.corpus_dir / ARTICLE_NAME).write_text(_article(), "utf-8")
+            added = engine.reindex()
+            answer = engine.ask(QUESTION)
+            add_seconds = time.perf_counter() - started
+            calls = list(recording.calls)
+            floor = replay(encoder, calls)
+            found = answer.answered and answer.passages[0].source == ARTICLE_NAME
+        sentences = f"{unchanged.sentences:,} sentences"
+        base = f"base built in {setup:.0f} s as untimed setup from {POOL} distinct paragraphs, memoized"
+        section.rows.append(
+            Row(
+                "Incremental reindex",
+                f"unchanged corpus, {size:,} paragraphs ({sentences})",
+                "s",
+                unchanged_seconds,
+                samples=1,
+                target="encodes nothing",
+                met=unchanged_texts == 0 and unchanged.embedded == 0,
+                note=f"{unchanged_texts} texts encoded, {unchanged.reused} documents reused; {base}",
+            )
+        )
+        section.rows.append(
+            Row(
+                "Incremental reindex",
+                f"one new 8-paragraph article on {size:,} paragraphs: file written to first answer from it",
+                "s",
+                add_seconds,
+                None,
+                "encode floor",
+                floor,
+                f"<= {TARGET_ADD_SECONDS:g} s",
+                found and add_seconds <= TARGET_ADD_SECONDS,
+                1,
+                f"reindex {added.seconds:.1f} s + ask; {sum(len(t) for _, t in calls)} texts encoded, "
+                f"{added.embedded} document embedded, {added.reused} reused; "
+                f"answered from the new article: {'yes' if found else 'no'}",
+            )
+        )
+        points.append(
+            {
+                "size": size,
+                "unchanged_seconds": unchanged_seconds,
+                "unchanged_texts": unchanged_texts,
+                "add_seconds": add_seconds,
+                "add_reindex_seconds": added.seconds,
+                "add_floor_seconds": floor,
+                "add_texts": sum(len(t) for _, t in calls),
+                "setup_seconds": setup,
+            }
+        )
+    section.series = {"points": points}
+    return section

@@ -35,7 +35,8 @@ def summary(outcome: Outcome, lng: Language) -> str:
             documents=outcome.documents,
             paragraphs=outcome.paragraphs,
             seconds=outcome.seconds,
-        )
+        ),
+        text(lng, "reindex_reuse", embedded=outcome.embedded, reused=outcome.reused),
     ]
     lines += [text(lng, "reindex_skipped", name=escape(n), reason=escape(r)) for n, r in outcome.skipped.items()]
     return "\n".join(lines)

@@ -74,6 +74,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "reindex_done": (
             "Index rebuilt: {documents} document{documents_s}, {paragraphs} paragraph{paragraphs_s} in {seconds:.1f} s."
         ),
+        "reindex_reuse": "Embedded {embedded} document{embedded_s}; reused the vectors of {reused}.",
         "reindex_skipped": "Skipped {name}: {reason}",
         "reindex_failed": "The rebuild failed: {reason}. The previous index keeps serving.",
         "sources_title": "Indexed documents:",
@@ -184,6 +185,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "Index opnieuw opgebouwd: {documents} document{documents_s}, {paragraphs} alinea{paragraphs_s}"
             " in {seconds:.1f} s."
         ),
+        "reindex_reuse": "{embedded} document{embedded_s} ingebed; van {reused} de vectoren hergebruikt.",
         "reindex_skipped": "{name} overgeslagen: {reason}",
         "reindex_failed": "De herbouw is mislukt: {reason}. De vorige index blijft in gebruik.",
         "sources_title": "Geïndexeerde documenten:",
@@ -246,8 +248,8 @@ def language(user: User | None) -> Language:
 
 
 PLURAL: dict[Language, dict[str, str]] = {
-    "en": {"documents": "s", "paragraphs": "s"},
-    "nl": {"documents": "en", "paragraphs": "'s"},
+    "en": {"documents": "s", "paragraphs": "s", "embedded": "s"},
+    "nl": {"documents": "en", "paragraphs": "'s", "embedded": "en"},
 }
 
 

@@ -122,6 +122,8 @@ async def test_an_admin_upload_is_saved_indexed_and_then_answered(admin_bot: Bot
     await finished(admin_bot)
     (summary,) = admin_bot.api.calls_to("editMessageText")
     assert "Index opnieuw opgebouwd: 2 documenten, 9 alinea's" in str(summary.params["text"])
+    # Only the new document is embedded; the article's vectors come from the index being served.
+    assert "1 document ingebed; van 1 de vectoren hergebruikt." in str(summary.params["text"])
     assert (corpus(admin_bot) / "texel.txt").read_bytes() == TEXEL
     (reply,) = await admin_bot.replies(text_update(TEXEL_QUESTION))
     assert "<b>De vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.</b>" in reply

@@ -1,7 +1,7 @@
 """Follow-up questions: whether a message only makes sense after the previous one, and asking it so.
 
 Readers in a chat do not repeat themselves: after a question about the Kremlin they type "en
-waarom?", "wie zei dat?" or "and the West?". ``needs_context`` decides from general Dutch and
+waarom?", "van wie?" or "and the West?". ``needs_context`` decides from general Dutch and
 English grammar alone (no knowledge of any article) whether a message leans on the one before:
 an elliptic opening ("en ...", "and ...", "maar ...", "what about ..."), a bare question word
 ("waarom?", "how many?"), or a short message with a pronoun or a pronominal adverb ("hij",

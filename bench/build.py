@@ -108,6 +108,7 @@ def run(*, quick: bool = False, full: bool = False) -> Section:
                 f"<= {TARGET_RATIO:g}x encode floor",
                 seconds <= TARGET_RATIO * floor,
                 1,
+                f"{size / seconds:.2f} paragraphs/s against the floor's {size / floor:.2f}; "
                 f"{result['model']}; floor {result['floor_before']:.1f} s before the build, "
                 f"{result['floor_after']:.1f} s after; peak RSS {result['peak_mb']:.0f} MB "
                 f"(model alone {result['model_loaded_mb']:.0f} MB), {result['vector_index']}",

@@ -59,7 +59,7 @@ CALIBRATED: dict[str, tuple[float, float]] = {
 # CSLS's neighbourhood size, as published (``hubness``).
 HUB_NEIGHBOURS = 10
 
-# Each fused signal's z-score is taken over its this many best candidate paragraphs (``_head_zscore``).
+# How many of its best candidate paragraphs each fused signal is standardised against (``_head_zscore``).
 FUSION_HEAD = 25
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.

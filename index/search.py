@@ -5,9 +5,18 @@ and usually answered by one sentence), the cosine of its best sentence read afte
 document's title ("Armenia icc: Hij zei ..." gives a sentence the subject its pronouns
 leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), less half
 its hubness (below), and the BM25 score of its best sentence (names, dates and numbers that
-embeddings blur). Each is turned into a z-score over the candidates and the four are added with
-equal weights, which a search of the weights on the tune halves picks too (docs/quality.md has
-the ablation).
+embeddings blur). Each is turned into a z-score and the four are added with equal weights, which
+a search of the weights on the tune halves picks too (docs/quality.md has the ablation).
+
+The z-scores are taken against the head of each signal's own list, its ``FUSION_HEAD`` best
+candidates, not against every candidate: a signal's spread over the whole corpus grows with the
+paragraphs that have nothing to do with the question (and BM25's, mostly zeros, shrinks), so a
+corpus of many articles gave one signal more say than another by how many unrelated paragraphs
+it held. Normalising each ranked list by its top, as metasearch does (Montague and Aslam,
+"Relevance Score Normalization for Metasearch", CIKM 2001), weighs the signals by how they
+separate the contenders, the same in a small corpus and a large one; on a corpus of one short
+article (fewer paragraphs than the head) nothing changes
+(docs/decisions/ranking-among-articles.md has the figures).
 
 Some whole-paragraph vectors are hubs: near questions on every subject, they come first for
 questions other paragraphs answer. Cross-domain similarity local scaling (CSLS, Conneau et al.
@@ -49,6 +58,9 @@ CALIBRATED: dict[str, tuple[float, float]] = {
 
 # CSLS's neighbourhood size, as published (``hubness``).
 HUB_NEIGHBOURS = 10
+
+# How many of its best candidate paragraphs each fused signal is standardised against (``_head_zscore``).
+FUSION_HEAD = 25
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
 EXHAUSTIVE_UP_TO = 4096
@@ -117,6 +129,18 @@ def _zscore(values: np.ndarray) -> np.ndarray:
     if values.size < 2 or spread < 1e-9:
         return np.zeros_like(values)
     return (values - values.mean()) / spread
+
+
+def _head_zscore(values: np.ndarray, head: int = FUSION_HEAD) -> np.ndarray:
+    """``values`` in standard deviations above the mean of their ``head`` largest (all of them
+    when there are no more): how each candidate stands among the contenders."""
+    if values.size <= head:
+        return _zscore(values)
+    top = np.partition(values, -head)[-head:]
+    spread = top.std()
+    if spread < 1e-9:
+        return np.zeros_like(values)
+    return (values - top.mean()) / spread
 
 
 def titled(title: str, sentence: str) -> str:
@@ -190,7 +214,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     best_lexical = np.maximum.reduceat(lexical_rows, begins)
     best_titled = np.maximum.reduceat(inner_products(index.titled_vectors, member_rows, query), begins)
     whole = inner_products(index.paragraph_vectors, paragraphs, query) - index.paragraph_hubness[paragraphs] / 2
-    fused = _zscore(best_dense) + _zscore(best_titled) + _zscore(whole) + _zscore(best_lexical)
+    fused = _head_zscore(best_dense) + _head_zscore(best_titled) + _head_zscore(whole) + _head_zscore(best_lexical)
 
     background = inner_products(index.background, np.arange(len(index.background)), query)
     spread = max(float(background.std()), 1e-6)

@@ -68,6 +68,9 @@ _PREPOSITIONS = (
     "aan", "achter", "bij", "binnen", "boven", "buiten", "door", "in", "langs", "mee", "na", "naast",
     "naartoe", "om", "onder", "op", "over", "tegen", "toe", "tussen", "uit", "van", "voor", "zonder",
 )  # fmt: skip
+# Words that point back only sometimes: Dutch "er" is also the expletive of "Zijn er ...?", and
+# demonstratives are also determiners ("dat land"). Beside a name they do not make a follow-up.
+_WEAK_ANAPHORS = frozenset({"er", "die", "dat", "deze", "dit", "it", "this", "that", "these", "those", "there"})
 _PRONOMINAL = frozenset(f"{head}{p}" for head in ("daar", "er", "hier") for p in _PREPOSITIONS)
 _WORD = re.compile(r"\w+(?:['\u2019]\w+)*", re.UNICODE)
 
@@ -88,7 +91,15 @@ def needs_context(question: str) -> bool:
         return False
     if len(found) <= BARE_WORDS and any(w in _QUESTION_WORDS for w in found):
         return True
-    return any(w in _ANAPHORS or w in _PRONOMINAL for w in found)
+    pointing = {w for w in found if w in _ANAPHORS or w in _PRONOMINAL}
+    if _names_a_subject(question):  # "Wat gebeurde er met Nagorno-Karabach?" says what it is about
+        pointing -= _WEAK_ANAPHORS
+    return bool(pointing)
+
+
+def _names_a_subject(question: str) -> bool:
+    """Whether a word after the first is capitalised: a name, so the message says what it is about."""
+    return any(word[:1].isupper() for word in _WORD.findall(question)[1:])
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ CALIBRATED: dict[str, tuple[float, float]] = {
 # CSLS's neighbourhood size, as published (``hubness``).
 HUB_NEIGHBOURS = 10
 
-# How many of its best candidate paragraphs each fused signal is standardised against (``_head_zscore``).
+# How many of its best candidate paragraphs each fused signal is standardised against (``head_zscore``).
 FUSION_HEAD = 25
 
 # Exhaustive search up to this many sentences; beyond it the best CANDIDATES of each kind.
@@ -124,18 +124,18 @@ class Answer:
         return {"question": self.question, "answered": self.answered, "outcome": self.outcome, "passages": passages}
 
 
-def _zscore(values: np.ndarray) -> np.ndarray:
+def zscore(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     if values.size < 2 or spread < 1e-9:
         return np.zeros_like(values)
     return (values - values.mean()) / spread
 
 
-def _head_zscore(values: np.ndarray, head: int = FUSION_HEAD) -> np.ndarray:
+def head_zscore(values: np.ndarray, head: int = FUSION_HEAD) -> np.ndarray:
     """``values`` in standard deviations above the mean of their ``head`` largest (all of them
     when there are no more): how each candidate stands among the contenders."""
     if values.size <= head:
-        return _zscore(values)
+        return zscore(values)
     top = np.partition(values, -head)[-head:]
     spread = top.std()
     if spread < 1e-9:
@@ -214,7 +214,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     best_lexical = np.maximum.reduceat(lexical_rows, begins)
     best_titled = np.maximum.reduceat(inner_products(index.titled_vectors, member_rows, query), begins)
     whole = inner_products(index.paragraph_vectors, paragraphs, query) - index.paragraph_hubness[paragraphs] / 2
-    fused = _head_zscore(best_dense) + _head_zscore(best_titled) + _head_zscore(whole) + _head_zscore(best_lexical)
+    fused = head_zscore(best_dense) + head_zscore(best_titled) + head_zscore(whole) + head_zscore(best_lexical)
 
     background = inner_products(index.background, np.arange(len(index.background)), query)
     spread = max(float(background.std()), 1e-6)
@@ -223,7 +223,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
         return [], float(relevance.max())
 
     # Within a paragraph the sentence that carries the answer: same fusion, sentence scale.
-    sentence_score = _zscore(dense_rows) + _zscore(lexical_rows)
+    sentence_score = zscore(dense_rows) + zscore(lexical_rows)
     passages: list[Passage] = []
     for position in np.argsort(-fused, kind="stable")[:k]:
         paragraph = index.paragraphs[int(paragraphs[position])]

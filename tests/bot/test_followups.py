@@ -194,3 +194,12 @@ def test_ask_dialog_reads_one_chat_and_plain_ask_does_not(
             assert second["taken_as"] == MEANT and second["question"] == f"{QUESTION} {FOLLOWUP}"
         else:
             assert "taken_as" not in second and second["question"] == FOLLOWUP
+
+
+def test_a_short_question_that_names_its_subject_is_taken_alone() -> None:
+    """Dutch "er" and demonstratives beside a name are not a pointer back; a pronoun still is."""
+    assert not needs_context("Wat gebeurde er met Nagorno-Karabach?")
+    assert not needs_context("Zijn er nog vluchtelingen in Goris?")
+    assert needs_context("Hoeveel zijn er gevlucht?")
+    assert needs_context("Wat zei Poetin daarover?")
+    assert needs_context("What did Moscow say about them?")

@@ -154,14 +154,14 @@ def test_hubness_is_the_mean_similarity_to_the_nearest_questions() -> None:
 def test_fused_scores_stand_against_the_head_not_the_unrelated_rest() -> None:
     """A candidate's z-score is taken among the ``FUSION_HEAD`` best: paragraphs far below them,
     however many, change nothing; up to the head's size it is the plain z-score."""
-    from index.search import FUSION_HEAD, _head_zscore, _zscore
+    from index.search import FUSION_HEAD, head_zscore, zscore
 
     rng = np.random.default_rng(1)
     head = rng.uniform(0.6, 0.9, FUSION_HEAD).astype(np.float32)
     few, many = np.concatenate([head, np.zeros(5, np.float32)]), np.concatenate([head, np.zeros(500, np.float32)])
-    np.testing.assert_allclose(_head_zscore(few)[:FUSION_HEAD], _head_zscore(many)[:FUSION_HEAD], rtol=1e-5)
-    np.testing.assert_allclose(_head_zscore(head), _zscore(head), rtol=1e-5)
-    assert not _head_zscore(np.ones(2 * FUSION_HEAD, np.float32)).any()
+    np.testing.assert_allclose(head_zscore(few)[:FUSION_HEAD], head_zscore(many)[:FUSION_HEAD], rtol=1e-5)
+    np.testing.assert_allclose(head_zscore(head), zscore(head), rtol=1e-5)
+    assert not head_zscore(np.ones(2 * FUSION_HEAD, np.float32)).any()
 
 
 def _with_bars(engine: Engine, refuse: float, hedge: float) -> Engine:

@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat import context as conversation
-from bot.chat import readers
+from bot.chat import fairness, readers
 from bot.chat.answers import Reply, compose, more_data, parse_more
 from bot.chat.groups import addressed_question
 from bot.chat.replies import escape, help_message, question_problem
@@ -80,11 +80,11 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Throttle, check, search off the event loop and reply with the best passages."""
-    message, user, lng = update.effective_message, update.effective_user, lang(update)
+    message, lng = update.effective_message, lang(update)
     assert message is not None
     bot_state = state(context)
     problem = _problem(question, bot_state.settings.max_question_chars, lng, bot_state.settings.example_questions)
-    wait = 0 if problem else await bot_state.throttle.check(user.id if user else message.chat_id)
+    wait = 0 if problem else await fairness.charge_question(update, context, question)
     if problem or wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await message.reply_html(problem or text(lng, "throttled", seconds=wait))
@@ -114,7 +114,7 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if parsed is None or question is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
-    wait = await bot_state.throttle.check(query.from_user.id)
+    wait = await fairness.charge_question(update, context, question)
     if wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await query.answer(text(lng, "throttled", seconds=wait), show_alert=True)

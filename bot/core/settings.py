@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
+    # A question costs one unit of that window per this many characters begun (see ``bot.chat.throttle``).
+    throttle_question_chars: int = Field(default=200, ge=1)
     inline_throttle_queries: int = Field(default=20, ge=1)
     inline_throttle_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=1_000_000, ge=1)

@@ -110,10 +110,11 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lng, bot_state = lang(update), state(context)
     chat_id = query.message.chat.id if query.message else None
     parsed = parse_more(query.data)
-    question = bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
-    if parsed is None or question is None or chat_id is None:
+    found = await bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
+    if parsed is None or found is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
+    question, origin = found.question, found.origin
     wait = await fairness.charge_question(update, context, question)
     if wait:
         metrics.QUESTIONS.labels("rejected").inc()
@@ -126,7 +127,6 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_reply_markup(reply_markup=readers.votes_only(query.message))
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
-    origin = bot_state.followups.origin(parsed[0])
     if origin:  # recorded first, as in ``answer``
         await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
     await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
@@ -217,7 +217,7 @@ async def _send(
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
-        key = state(context).followups.remember(chat_id, normalize_question(question), origin)
+        key = await state(context).followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
     if reply.shown and readers.storable(origin):  # no buttons whose vote could not be stored
         buttons += readers.vote_buttons(origin, page)

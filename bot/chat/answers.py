@@ -1,10 +1,8 @@
-"""From a question to reply messages (plain, synchronous), and the memory behind "more" buttons."""
+"""From a question to reply messages (plain, synchronous), and the data of "more" buttons (see ``bot.core.buttons``)."""
 
 from __future__ import annotations
 
 import re
-import secrets
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -77,37 +75,6 @@ def context_line(meaning: str, lang: Language) -> str:
     """The line above an answer taken in context: what the question was taken to be."""
     shown = meaning if len(meaning) <= CONTEXT_CHARS else meaning[: CONTEXT_CHARS - 1] + "…"
     return f"<i>{text(lang, 'context_line', question=escape(shown))}</i>"
-
-
-class Followups:
-    """Questions behind "more" buttons, under short random keys (callback data holds 64 bytes at most).
-
-    Bounded: the oldest are forgotten, and a button pointing at a forgotten key is stale.
-    """
-
-    def __init__(self, capacity: int = 2000) -> None:
-        self.capacity = capacity
-        self._questions: OrderedDict[str, tuple[int, str, int]] = OrderedDict()
-
-    def remember(self, chat_id: int, question: str, origin: int = 0) -> str:
-        """A new key for ``question`` asked in ``chat_id`` in message ``origin`` (which keys its feedback)."""
-        key = secrets.token_urlsafe(6)
-        self._questions[key] = (chat_id, question, origin)
-        while len(self._questions) > self.capacity:
-            self._questions.popitem(last=False)
-        return key
-
-    def recall(self, key: str, chat_id: int) -> str | None:
-        """The question behind ``key``, only in the chat it was asked in; None when unknown."""
-        found = self._questions.get(key)
-        if found is None or found[0] != chat_id:
-            return None
-        return found[1]
-
-    def origin(self, key: str) -> int:
-        """The id of the message that asked the question behind ``key`` (0 when unknown)."""
-        found = self._questions.get(key)
-        return found[2] if found is not None else 0
 
 
 def more_data(key: str, offset: int) -> str:

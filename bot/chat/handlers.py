@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat import context as conversation
-from bot.chat import readers
+from bot.chat import fairness, readers
 from bot.chat.answers import Reply, compose, more_data, parse_more
 from bot.chat.groups import addressed_question
 from bot.chat.replies import escape, help_message, question_problem
@@ -80,11 +80,11 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Throttle, check, search off the event loop and reply with the best passages."""
-    message, user, lng = update.effective_message, update.effective_user, lang(update)
+    message, lng = update.effective_message, lang(update)
     assert message is not None
     bot_state = state(context)
     problem = _problem(question, bot_state.settings.max_question_chars, lng, bot_state.settings.example_questions)
-    wait = 0 if problem else await bot_state.throttle.check(user.id if user else message.chat_id)
+    wait = 0 if problem else await fairness.charge_question(update, context, question)
     if problem or wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await message.reply_html(problem or text(lng, "throttled", seconds=wait))
@@ -110,11 +110,12 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lng, bot_state = lang(update), state(context)
     chat_id = query.message.chat.id if query.message else None
     parsed = parse_more(query.data)
-    question = bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
-    if parsed is None or question is None or chat_id is None:
+    found = await bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
+    if parsed is None or found is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
-    wait = await bot_state.throttle.check(query.from_user.id)
+    question, origin = found.question, found.origin
+    wait = await fairness.charge_question(update, context, question)
     if wait:
         metrics.QUESTIONS.labels("rejected").inc()
         await query.answer(text(lng, "throttled", seconds=wait), show_alert=True)
@@ -126,7 +127,6 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_reply_markup(reply_markup=readers.votes_only(query.message))
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
-    origin = bot_state.followups.origin(parsed[0])
     if origin:  # recorded first, as in ``answer``
         await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
     await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
@@ -217,7 +217,7 @@ async def _send(
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
-        key = state(context).followups.remember(chat_id, normalize_question(question), origin)
+        key = await state(context).followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
     if reply.shown and readers.storable(origin):  # no buttons whose vote could not be stored
         buttons += readers.vote_buttons(origin, page)

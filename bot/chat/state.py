@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.chat.answers import Followups
 from bot.chat.throttle import RedisThrottle, Throttle
+from bot.core.buttons import Buttons, FileButtons, SharedButtons
 from bot.core.conversations import Conversations, SharedConversations, salt_for
 from bot.core.feedback import Feedback, Writer
 from bot.core.reindexer import Reindexer
@@ -42,7 +42,8 @@ class BotState:
     vote_throttle: Throttle
     # Feedback writes run here, never in the threads that search (see ``bot.chat.readers``).
     writes: Writer = field(default_factory=Writer)
-    followups: Followups = field(default_factory=Followups)
+    # What each "More passages" button asks for (see ``bot.core.buttons``).
+    followups: Buttons = field(default_factory=Buttons)
     # What each chat was just talking about, for follow-up questions.
     conversations: Conversations = field(default_factory=lambda: Conversations(salt_for(None)))
     reindexer: Reindexer = field(default_factory=Reindexer)
@@ -59,8 +60,15 @@ class BotState:
         conversations = (
             SharedConversations(shared, salt_for(token), minutes) if shared else Conversations(salt_for(token), minutes)
         )
+        hours = settings.more_button_hours
+        buttons = (
+            SharedButtons(shared, salt_for(token), hours)
+            if shared
+            else FileButtons(settings.buttons_path, salt_for(token), hours)
+        )
         return cls(
             settings=settings,
+            followups=buttons,
             conversations=conversations,
             throttle=throttle(settings.throttle_questions, settings.throttle_seconds, "throttle"),
             inline_throttle=throttle(settings.inline_throttle_queries, settings.inline_throttle_seconds, "inline"),

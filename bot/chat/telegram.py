@@ -18,11 +18,12 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.chat import admin, articles, handlers, inline, readers
+from bot.chat import admin, articles, fairness, handlers, inline, readers
 from bot.chat.ratelimit import SharedRateLimiter
 from bot.chat.state import ENGINE, STATE, BotState
 from bot.core.redact import protect
@@ -106,6 +107,8 @@ def _register(application: Application) -> None:
     """All handlers, in the order they are tried: the first that matches an update handles it."""
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE
+    # Before every other handler (group -1): each reader pays for the replies and encodes they cause.
+    application.add_handler(TypeHandler(Update, fairness.gate), group=-1)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.edited))
     application.add_handler(CommandHandler("start", handlers.start_command, filters=new))
     application.add_handler(CommandHandler("help", handlers.help_command, filters=new))

@@ -17,6 +17,10 @@ ANSWER_SECONDS = Histogram(
     "Time from a question to its ranked passages (engine only).",
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
 )
+THROTTLED = Counter(
+    "bot_throttled_updates_total",
+    "Updates dropped before any handler because the reader had used their window (see bot.chat.fairness).",
+)
 ERRORS = Counter("bot_errors_total", "Errors caught by the error handler.")
 INLINE = Counter(
     "bot_inline_queries_total",

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
+    # A question costs one unit of that window per this many characters begun (see ``bot.chat.throttle``).
+    throttle_question_chars: int = Field(default=200, ge=1)
     inline_throttle_queries: int = Field(default=20, ge=1)
     inline_throttle_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=1_000_000, ge=1)
@@ -66,6 +68,8 @@ class Settings(BaseSettings):
     inline_cache_seconds: int = Field(default=300, ge=0, le=86400)
     # How long a chat remembers its last question for follow-ups (see ``bot.core.conversations``); 0: never.
     followup_minutes: float = Field(default=10, ge=0, le=1440)
+    # How long a "More passages" button keeps working (see ``bot.core.buttons``).
+    more_button_hours: float = Field(default=48, gt=0, le=24 * 366)
 
     # Articles fetched from the web (``bot.core.fetch``): pages and feeds on public addresses only,
     # unless ALLOW_PRIVATE_URLS (a newsroom's intranet, or tests on loopback).
@@ -220,6 +224,11 @@ class Settings(BaseSettings):
     def feedback_path(self) -> Path:
         """The feedback database: FEEDBACK_DB, or ``feedback.sqlite3`` beside the index versions."""
         return self.feedback_db or self.index_dir / "feedback.sqlite3"
+
+    @property
+    def buttons_path(self) -> Path:
+        """Where "More passages" buttons are kept without REDIS_URL: ``buttons.sqlite3`` in INDEX_DIR."""
+        return self.index_dir / "buttons.sqlite3"
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

@@ -31,7 +31,8 @@ MakeSettings = Callable[..., Settings]
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> MakeSettings:
-    """Settings for tests: no .env, a fake token, one admin, temporary corpus and index folders."""
+    """Settings for tests: no .env, a fake token, one admin, temporary corpus and index folders, and a
+    throttle wide enough for a test's dozen messages (tests about the throttle set their own)."""
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -40,6 +41,7 @@ def make_settings(tmp_path: Path) -> MakeSettings:
             "admin_user_ids": frozenset({ADMIN_ID}),
             "corpus_dir": tmp_path / "corpus",
             "index_dir": tmp_path / "index",
+            "throttle_questions": 1000,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

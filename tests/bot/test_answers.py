@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat.answers import MAX_PASSAGES, Followups, compose, more_data, parse_more
+from bot.chat.answers import MAX_PASSAGES, compose, more_data, parse_more
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE_SOURCE
@@ -66,17 +66,6 @@ def test_outcomes_of_a_clear_answer_and_an_off_topic_question(sure_engine: Engin
     refused = compose(hedging_engine, OFF_TOPIC, lang="en", per_page=3)  # even with the bar out of reach
     assert refused.outcome == "refused" and not refused.answered and refused.next_offset is None
     assert read_html(refused.messages[0])[0].startswith("The article does not say.")
-
-
-def test_followups_are_bound_to_their_chat_and_bounded() -> None:
-    memory = Followups(capacity=2)
-    first = memory.remember(10, "vraag een")
-    assert memory.recall(first, 10) == "vraag een"
-    assert memory.recall(first, 11) is None  # a button copied to another chat does not work there
-    memory.remember(10, "twee")
-    memory.remember(10, "drie")
-    assert memory.recall(first, 10) is None  # forgotten: the button is stale
-    assert len(more_data(first, 29).encode()) <= 64
 
 
 def test_only_well_formed_more_data_is_accepted() -> None:

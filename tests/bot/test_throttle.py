@@ -1,4 +1,4 @@
-"""The per-user throttle: a sliding window, per user, with an honest wait time; in Redis, one for all workers."""
+"""The per-user throttle: a sliding window of costs per user, with an honest wait; in Redis, one for all workers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.chat.throttle import RedisThrottle, Throttle
+from bot.chat.throttle import RedisThrottle, Throttle, question_cost
 from bot.core.shared import RedisLink
 from tests.support.redis_server import RedisServer, running_redis
 
@@ -44,6 +44,37 @@ def test_refused_questions_do_not_extend_the_wait() -> None:
     assert throttle.wait(1) == 0
 
 
+def test_a_question_costs_its_length_in_short_questions_at_most_the_whole_window() -> None:
+    assert [question_cost("x" * n, 200, 5) for n in (1, 200, 201, 999, 1000, 4000)] == [1, 1, 2, 5, 5, 5]
+
+
+def test_costly_requests_fill_the_window_sooner_and_wait_for_room() -> None:
+    clock = Clock()
+    throttle = Throttle(5, 10.0, clock)
+    assert throttle.wait(1, 3) == 0
+    clock.now += 2
+    assert throttle.wait(1, 1) == 0
+    assert throttle.wait(1, 2) == 8  # room for 2 units only once the first 3 leave, at 10 s
+    assert throttle.wait(1, 1) == 0  # the fifth unit still fits
+    clock.now += 8
+    assert throttle.wait(1, 9) == 2  # more than the window counts as the window: it waits for all of it
+    clock.now += 2
+    assert throttle.wait(1, 9) == 0
+    assert throttle.wait(2, 5) == 0  # other users are not affected
+
+
+def test_a_waiting_reader_is_told_once_until_the_wait_is_over() -> None:
+    clock = Clock()
+    throttle = Throttle(1, 10.0, clock)
+
+    async def told() -> list[bool]:
+        return [await throttle.tell(1, 4) for _ in range(3)] + [await throttle.tell(2, 4)]
+
+    assert asyncio.run(told()) == [True, False, False, True]
+    clock.now += 4
+    assert asyncio.run(told()) == [True, False, False, True]
+
+
 def test_idle_users_are_forgotten() -> None:
     clock = Clock()
     throttle = Throttle(1, 1.0, clock)
@@ -71,6 +102,28 @@ async def test_in_redis_a_user_gets_n_questions_per_window_across_workers(redis_
         await asyncio.sleep(2.05)
         assert [await second.check(7) for _ in range(3)] == [0, 0, 0]
         assert 0 < await a.client.pttl("article-bot:1:throttle:7") <= 2000  # an idle user's window expires
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_in_redis_costs_are_weighed_and_a_waiting_reader_told_once_across_workers(
+    redis_server: RedisServer,
+) -> None:
+    a, b = RedisLink(redis_server.url, "4"), RedisLink(redis_server.url, "4")
+    first, second = RedisThrottle(a, 5, 2.0), RedisThrottle(b, 5, 2.0)
+    try:
+        assert [await first.check(7, 3), await second.check(7, 2)] == [0, 0]
+        assert await second.check(7) == 2  # five units used: the window is full
+        assert await first.check(8, 9) == 0  # more than the window counts as the window
+        assert await first.check(8) > 0
+        assert [await first.tell(7, 2), await second.tell(7, 2), await first.tell(7, 2)] == [True, False, False]
+        assert await a.client.exists("article-bot:4:throttle-told:7")
+        seconds, micros = await a.client.time()  # a member without a cost (an older worker's) counts 1
+        await a.client.zadd("article-bot:4:throttle:9", {"legacy-member": seconds * 1000 + micros // 1000})
+        assert [await second.check(9, 4), await second.check(9)] == [0, 2]
+        await asyncio.sleep(2.05)
+        assert [await second.check(7, 5), await first.tell(7, 2)] == [0, True]
     finally:
         await a.aclose()
         await b.aclose()

@@ -19,9 +19,11 @@ from index import Engine
 
 ENGINE = "engine"
 STATE = "state"
-# How long a feedback write waits for a database another process holds locked: a vote or a
-# question record is worth less than the writer thread's time (see ``bot.core.feedback.Writer``).
-FEEDBACK_BUSY_SECONDS = 0.25
+# How long a feedback write waits for a database another process holds locked. Only the writer
+# thread waits (see ``bot.core.feedback.Writer``), never an answer: long enough for the workers
+# of a host writing at once in a burst, short enough that a database held locked drops writes
+# instead of queueing them for minutes.
+FEEDBACK_BUSY_SECONDS = 2.0
 # 👍/👎 presses per reader: plenty for someone reading answers, little for a script forging them.
 VOTES_PER_WINDOW = 20
 VOTE_WINDOW_SECONDS = 60.0

@@ -82,7 +82,9 @@ class Buttons:
         return hmac.new(self._salt, f"button-chat:{chat_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     async def remember(self, chat_id: int, question: str, origin: int = 0) -> str:
-        """A new key for ``question`` asked in ``chat_id`` in message ``origin``."""
+        """A new key for ``question`` asked in ``chat_id`` in message ``origin`` (0 when no store can
+        hold that id: its answers are not recorded either)."""
+        origin = origin if 0 < origin < 2**63 else 0
         key = secrets.token_urlsafe(6)
         self._keep(key, _Entry(self.chat_tag(chat_id), question, origin, self.clock()))
         return key

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import signal
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -87,13 +89,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _questions(argument: str) -> Iterator[str]:
+def _tolerant_stdin() -> None:
+    """Read stdin so that bytes which are not text in its encoding become lone surrogates instead of
+    raising mid-loop: the engine refuses such a question ("undecodable") and the next is still read."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (an undecodable byte) as U+FFFD, so that it can be printed."""
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in text)
+
+
+def _questions(argument: str) -> Iterator[tuple[str, str]]:
+    """Each question with where it came from for an error line: "" for the argument, "line N: " for stdin."""
     if argument != "-":
-        yield argument
+        yield "", argument
         return
-    for line in sys.stdin:
+    for number, line in enumerate(sys.stdin, 1):
         if line.strip():
-            yield line.rstrip("\n")
+            yield f"line {number}: ", line.rstrip("\n")
 
 
 def ask(
@@ -108,7 +123,7 @@ def ask(
 
     failures = 0
     previous = None
-    for question in _questions(argument):
+    for where, question in _questions(argument):
         meant = None
         try:
             if dialog:
@@ -118,10 +133,11 @@ def ask(
         except QuestionError as exc:
             failures += 1
             if as_json:
-                refused = Answer(question=question, passages=(), outcome="refused").to_json()  # the same keys
+                # The same keys as an answer; the question as it can be printed.
+                refused = Answer(question=printable(question), passages=(), outcome="refused").to_json()
                 print(json.dumps({**refused, "error": str(exc)}, ensure_ascii=False), flush=True)
             else:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {where}{exc}", file=sys.stderr)
             continue
         if as_json:
             found = answer.to_json() if meant is None else {**answer.to_json(), "taken_as": meant}
@@ -226,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or ("serve" if settings.telegram_bot_token else "chat")
     if command != "serve":  # the server stops gracefully on SIGTERM by itself
         _exit_on_sigterm()
+        _tolerant_stdin()
     try:
         if command == "reindex":
             return reindex(settings)

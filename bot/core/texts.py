@@ -44,6 +44,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "ask_empty": "Put your question after /ask, for example:\n<code>/ask {example}</code>",
         "too_long": "That question is too long ({length} characters; the limit is {limit}). Please shorten it.",
         "question_empty": "There is nothing to search for: the question has no letter or digit.",
+        "question_undecodable": "That question is not valid UTF-8 text, so it was not searched.",
         "throttled": "You are asking quickly. Please wait {seconds} s before the next question.",
         "not_text": "I can only read text. Type your question, or send /help to see what I know.",
         "document_not_admin": "Only the bot's admins can add documents. Ask your question as text instead.",
@@ -154,6 +155,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "ask_empty": "Zet je vraag achter /ask, bijvoorbeeld:\n<code>/ask {example}</code>",
         "too_long": "Die vraag is te lang ({length} tekens; het maximum is {limit}). Maak hem korter.",
         "question_empty": "Er valt niets te zoeken: de vraag heeft geen letter of cijfer.",
+        "question_undecodable": "Die vraag is geen geldige UTF-8-tekst, dus er is niet gezocht.",
         "throttled": "Je vraagt wel erg snel. Wacht {seconds} s voor de volgende vraag.",
         "not_text": "Ik kan alleen tekst lezen. Typ je vraag, of stuur /help om te zien wat ik weet.",
         "document_not_admin": "Alleen de beheerders van de bot kunnen documenten toevoegen. Stel je vraag als tekst.",
@@ -267,4 +269,6 @@ def not_searched(lang: Language, error: QuestionError) -> str:
     (with its length and the limit)."""
     if error.reason == "empty":
         return text(lang, "question_empty")
+    if error.reason == "undecodable":
+        return text(lang, "question_undecodable")
     return text(lang, "too_long", length=error.length, limit=error.limit)

@@ -327,3 +327,57 @@ def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callabl
         "? The article does not say. It covers: Wielrennen.",
         "? The article does not say. It covers: Schaatsen; Wielrennen.",
     ]
+
+
+def run_bytes(workdir: Path, *args: str, stdin: bytes, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """``python -m bot ARGS`` with raw bytes on stdin: status, stdout and stderr (decoded with replacement)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=workdir,
+        env=environment(workdir, env),
+        timeout=300,
+    )
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+NOT_UTF8 = "caf\xe9 Poetin?".encode("latin-1")  # a Latin-1 terminal's "café": byte 0xe9 alone is not UTF-8
+JUNK = b"\x00\x1b[2J" + bytes(range(0x80, 0x100)) * 2  # binary junk on one line: NUL, an escape, no text
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "en_US.UTF-8"])  # stdin decodes with surrogateescape, then strictly
+def test_a_line_that_is_not_utf8_is_refused_in_one_line_and_the_rest_answered(workdir: Path, locale: str) -> None:
+    stdin = NOT_UTF8 + b"\n" + JUNK + b"\n" + QUESTION.encode("utf-8") + b"\n"
+    status, out, err = run_bytes(workdir, "ask", "-", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    refused = [line for line in err.splitlines() if line.startswith("error:")]
+    assert refused == [
+        "error: line 1: the question is not valid UTF-8 text (an undecodable byte at character 4)",
+        "error: line 2: the question is not valid UTF-8 text (an undecodable byte at character 6)",
+    ]
+    assert ANSWER_SENTENCE in out
+
+    status, out, err = run_bytes(workdir, "ask", "--json", "-", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    first, second, third = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    assert first["question"] == "caf\ufffd Poetin?" and "not valid UTF-8" in first["error"]
+    assert second["outcome"] == "refused" and third["answered"] is True
+
+    status, out, err = run_bytes(workdir, "chat", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    assert out.count("That question is not valid UTF-8 text, so it was not searched.") == 2
+    assert ANSWER_SENTENCE in out
+
+
+def test_a_question_argument_that_is_not_utf8_is_one_line(workdir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot", b"ask", NOT_UTF8],
+        capture_output=True,
+        cwd=workdir,
+        env=environment(workdir),
+        timeout=300,
+    )
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 1 and "Traceback" not in err, err
+    assert err.splitlines()[-1] == "error: the question is not valid UTF-8 text (an undecodable byte at character 4)"

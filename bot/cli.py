@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,11 +41,12 @@ def configure_logging(settings: Settings) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """A subcommand's parser; with ``one_line=True`` a bad argument is one line and exit status 1."""
+    """A subcommand's parser; with ``one_line=True`` a bad argument is one line and exit ``status``."""
 
-    def __init__(self, *args: Any, one_line: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, one_line: bool = False, status: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.one_line = one_line
+        self.status = status
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         parsed, extra = super().parse_known_args(args, namespace)
@@ -56,22 +57,27 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if not self.one_line:
             super().error(message)
-        self.exit(1, f"error: {self.prog}: {message}\n")
+        self.exit(self.status, f"error: {self.prog}: {message}\n")
 
 
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of days, at least 1: {value!r}")
-    return int(value)
+def _at_least_one(unit: str) -> Callable[[str], int]:
+    """An argument type: a whole number of ``unit``, at least 1 (0 or less would ask for nothing)."""
+
+    def whole(value: str) -> int:
+        if not value.strip().isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of {unit}, at least 1: {value!r}")
+        return int(value)
+
+    return whole
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Answer questions about news articles.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-    ask = commands.add_parser("ask", help="answer questions and exit")
+    ask = commands.add_parser("ask", help="answer questions and exit", one_line=True, status=2)
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
-    ask.add_argument("-k", type=int, default=None, help="number of passages (default: TOP_K)")
+    ask.add_argument("-k", type=_at_least_one("passages"), default=None, help="number of passages (default: TOP_K)")
     ask.add_argument(
         "--dialog", action="store_true", help="the questions are one chat: a follow-up is answered in its context"
     )
@@ -83,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     link = commands.add_parser("link", help="print the t.me link that opens the bot and asks QUESTION")
     link.add_argument("question", help="the question; a prepared one (PREPARED_QUESTIONS) is linked by its name")
     stats = commands.add_parser("stats", help="what readers asked and voted (FEEDBACK_DB)", one_line=True)
-    stats.add_argument("--days", type=_positive, default=7, help="the last N days (default: 7)")
+    stats.add_argument("--days", type=_at_least_one("days"), default=7, help="the last N days (default: 7)")
     stats.add_argument("--csv", metavar="FILE", help="write the report as CSV to FILE (- for stdout)")
     stats.add_argument("--export-eval", metavar="FILE", help="write questions readers liked as a question set")
     return parser

@@ -381,3 +381,12 @@ def test_a_question_argument_that_is_not_utf8_is_one_line(workdir: Path) -> None
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 1 and "Traceback" not in err, err
     assert err.splitlines()[-1] == "error: the question is not valid UTF-8 text (an undecodable byte at character 4)"
+
+
+@pytest.mark.parametrize("k", ["0", "-3", "two", "1.5"])
+def test_fewer_than_one_passage_is_refused_at_parsing_in_one_line(workdir: Path, k: str) -> None:
+    result = run(workdir, "ask", "-k", k, "--json", QUESTION)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: python -m bot ask: argument -k: must be a whole number of passages, at least 1: {k!r}\n"
+    )

@@ -14,6 +14,8 @@ from bot.core.deeplinks import load_prepared
 from index import DEFAULT_MODEL, EngineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# What @BotFather issues: the bot's numeric id, a colon, then the secret part.
+_BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,256}")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 # Shown by /start and /help; they fit the article in corpus/ (EXAMPLE_QUESTIONS overrides them).
@@ -188,6 +190,14 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be a redis://host[:port][/db], rediss://host... or unix:///path URL")
         return SecretStr(url)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Refused here, in one line, rather than after a round trip to Telegram; never repeated.
+        if value is not None and not _BOT_TOKEN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("must be the token from @BotFather: the bot's numeric id, a colon, then the secret part")
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
 
     @field_validator("webhook_secret")
     @classmethod

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -390,3 +391,24 @@ def test_fewer_than_one_passage_is_refused_at_parsing_in_one_line(workdir: Path,
     assert result.stderr == (
         f"error: python -m bot ask: argument -k: must be a whole number of passages, at least 1: {k!r}\n"
     )
+
+
+@pytest.mark.parametrize("webhook", [False, True])
+def test_serve_without_a_reachable_bot_api_is_one_line(built_workdir: Path, webhook: bool) -> None:
+    """Polling and webhook alike: the library's retry-loop record and traceback are not shown."""
+    env = {"TELEGRAM_BOT_TOKEN": "123456:WELL-formed_token", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    if webhook:
+        with socket.socket() as probe:  # a free port for the web server, which starts before the bot
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env |= {"WEBHOOK_URL": "https://bot.example.test/tg", "WEBHOOK_SECRET": "abc", "WEBHOOK_PORT": str(port)}
+    result = run(built_workdir, "serve", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "cannot reach the Bot API at http://127.0.0.1:9/bot" in errors[0], result.stderr
+
+
+def test_serve_with_a_malformed_token_is_refused_at_start_in_one_line(workdir: Path) -> None:
+    result = run(workdir, "serve", env={"TELEGRAM_BOT_TOKEN": "abc"})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: setting TELEGRAM_BOT_TOKEN: ") and "abc" not in result.stderr

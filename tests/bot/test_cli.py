@@ -412,3 +412,11 @@ def test_serve_with_a_malformed_token_is_refused_at_start_in_one_line(workdir: P
     result = run(workdir, "serve", env={"TELEGRAM_BOT_TOKEN": "abc"})
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: setting TELEGRAM_BOT_TOKEN: ") and "abc" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "reindex"])
+def test_an_empty_corpus_folder_is_named_in_one_line(tmp_path: Path, command: str) -> None:
+    (tmp_path / "corpus").mkdir()
+    result = run(tmp_path, command, *([QUESTION] if command == "ask" else []))
+    folder = tmp_path / "corpus"
+    assert_one_error_line(result, f"error: the corpus has no readable documents in {folder} (it takes .txt, .md,")

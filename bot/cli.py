@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.core.redact import install, secrets_of
-from bot.core.settings import Settings, SettingsError, load_settings
+from bot.core.settings import Settings, SettingsError, load_settings, unknown_dotenv_keys
 from bot.core.texts import Language
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
@@ -245,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)  # before anything logs
+    for unknown in unknown_dotenv_keys():
+        logger.warning("%s", unknown)
     command = args.command or ("serve" if settings.telegram_bot_token else "chat")
     if command != "serve":  # the server stops gracefully on SIGTERM by itself
         _exit_on_sigterm()

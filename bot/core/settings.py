@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -244,6 +246,28 @@ class Settings(BaseSettings):
             answer_relevance=self.answer_relevance,
             refresh_seconds=self.index_refresh_seconds,
         )
+
+
+def unknown_dotenv_keys(env_file: Path | str = ".env") -> list[str]:
+    """A warning for each key of ``env_file`` that is not a setting (a typo such as ``TOP_KK=5``,
+    which pydantic-settings ignores), naming the closest setting. Only the file: the process
+    environment holds many variables that are not the bot's."""
+    path = Path(env_file)
+    if not path.is_file():
+        return []
+    try:
+        keys = [key for key in dotenv_values(path, encoding="utf-8") if key]
+    except (OSError, UnicodeDecodeError):  # load_settings has reported it already
+        return []
+    known = sorted(name.upper() for name in Settings.model_fields)
+    found = []
+    for key in keys:
+        if key.upper() in known:
+            continue
+        close = difflib.get_close_matches(key.upper(), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        found.append(f"{path}: {key} is not a setting{hint}; it is ignored")
+    return found
 
 
 def load_settings(**overrides: Any) -> Settings:

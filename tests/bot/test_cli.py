@@ -420,3 +420,14 @@ def test_an_empty_corpus_folder_is_named_in_one_line(tmp_path: Path, command: st
     result = run(tmp_path, command, *([QUESTION] if command == "ask" else []))
     folder = tmp_path / "corpus"
     assert_one_error_line(result, f"error: the corpus has no readable documents in {folder} (it takes .txt, .md,")
+
+
+def test_an_unknown_key_in_dotenv_is_a_warning_naming_the_closest_setting(workdir: Path) -> None:
+    (workdir / ".env").write_text("TOP_KK=5\nbot_username=news_answers_bot\nCOLOUR=blue\n", "utf-8")
+    result = run(workdir, "link", "Wie is Maria Lvova-Belova?", env={"COLOUR_TOO": "not read from .env"})
+    assert result.returncode == 0 and result.stdout.startswith("https://t.me/news_answers_bot?start="), result.stderr
+    warnings = [line.split(" WARNING bot.cli: ")[1] for line in result.stderr.splitlines() if " WARNING " in line]
+    assert warnings == [
+        ".env: TOP_KK is not a setting (did you mean TOP_K?); it is ignored",
+        ".env: COLOUR is not a setting; it is ignored",
+    ]

@@ -150,7 +150,11 @@ def ask(
             print(json.dumps(found, ensure_ascii=False), flush=True)
         else:
             shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), lang=lang)
-            print(shown if meant is None else f"{text(lang, 'context_line', question=meant)}\n\n{shown}", flush=True)
+            if meant is not None:
+                shown = f"{text(lang, 'context_line', question=meant)}\n\n{shown}"
+            if argument == "-":  # several answers in a row: each under its question
+                shown = f"? {printable(question)}\n{shown}\n"
+            print(shown, flush=True)
     return 1 if failures and argument != "-" else 0
 
 

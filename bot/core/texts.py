@@ -35,8 +35,14 @@ TEXTS: dict[Language, dict[str, str]] = {
         "not_covered": "The article does not say. What I know is about:",
         "not_covered_hint": "Try for example: <i>{example}</i>",
         "hedged": "The article does not answer this directly; the closest passages:",
-        "console_intro": "Ask a question about: {topics}.\nType quit or press Ctrl-D to stop.",
+        "console_intro": "Ask a question about: {topics}.\nType /help for help; quit or Ctrl-D stops.",
         "console_refused": "The article does not say.",
+        "console_help": (
+            "Type a question about the documents and press Enter; the answer quotes the passages it comes from.\n"
+            'A follow-up such as "and why?" is answered in the context of the question before it.\n'
+            "/sources lists the documents, /help shows this, quit or Ctrl-D stops."
+        ),
+        "console_unknown": "Unknown command {command}. Type /help to see what I understand.",
         "console_covers": "It covers: {topics}.",
         "more_button": "More passages ▸",
         "no_more": "There are no more passages for this question.",
@@ -146,8 +152,14 @@ TEXTS: dict[Language, dict[str, str]] = {
         "not_covered": "Dat staat niet in het artikel. Wat ik weet gaat over:",
         "not_covered_hint": "Vraag bijvoorbeeld: <i>{example}</i>",
         "hedged": "Het artikel geeft hier geen direct antwoord op; de passages die er het dichtst bij komen:",
-        "console_intro": "Stel een vraag over: {topics}.\nTyp quit of druk op Ctrl-D om te stoppen.",
+        "console_intro": "Stel een vraag over: {topics}.\nTyp /help voor uitleg; quit of Ctrl-D stopt.",
         "console_refused": "Dat staat niet in het artikel.",
+        "console_help": (
+            "Typ een vraag over de documenten en druk op Enter; het antwoord citeert de passages waar het uit komt.\n"
+            'Een vervolgvraag zoals "en waarom?" wordt beantwoord in de context van de vraag ervoor.\n'
+            "/sources toont de documenten, /help dit overzicht, quit of Ctrl-D stopt."
+        ),
+        "console_unknown": "Onbekend commando {command}. Typ /help om te zien wat ik begrijp.",
         "console_covers": "Het gaat over: {topics}.",
         "more_button": "Meer passages ▸",
         "no_more": "Er zijn geen andere passages voor deze vraag.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -143,8 +144,10 @@ def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedg
     for locale in ({"LANG": "nl_NL.UTF-8"}, {"LANG": "en_US.UTF-8", "LC_ALL": "nl_BE.UTF-8"}):
         plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", env={**HEDGING, **locale})
         assert plain.returncode == 0, plain.stderr
-        assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]\n**{ANSWER_SENTENCE}**")
-        assert f"\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
+        assert plain.stdout.startswith(
+            f"? {QUESTION}\n{HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]\n**{ANSWER_SENTENCE}**"
+        )
+        assert f"\n? {OFF_TOPIC}\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
     english = run(built, "ask", QUESTION, env={**HEDGING, "LANG": "nl_NL.UTF-8", "LC_ALL": "C"})
     assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_SOURCE}, paragraph 7]")
 
@@ -431,3 +434,63 @@ def test_an_unknown_key_in_dotenv_is_a_warning_naming_the_closest_setting(workdi
         ".env: TOP_KK is not a setting (did you mean TOP_K?); it is ignored",
         ".env: COLOUR is not a setting; it is ignored",
     ]
+
+
+def test_the_console_answers_help_and_sources_itself(article_engine: Engine) -> None:
+    typed, shown = io.StringIO("/help\n/sources\n/bronnen\nquit\n"), io.StringIO()
+    chat(article_engine, stdin=typed, stdout=shown)
+    assert "\n? Type a question about the documents and press Enter;" in shown.getvalue()
+    assert f"\n? Indexed documents:\n- {ARTICLE_SOURCE}, 8 paragraphs\n" in shown.getvalue()
+    assert "\n? Unknown command /bronnen. Type /help to see what I understand.\n" in shown.getvalue()
+    assert "does not say" not in shown.getvalue()
+    typed, shown = io.StringIO("/help\n/sources\n"), io.StringIO()
+    chat(article_engine, stdin=typed, stdout=shown, lang="nl")
+    assert "\n? Typ een vraag over de documenten" in shown.getvalue()
+    assert f"\n? Geïndexeerde documenten:\n- {ARTICLE_SOURCE}, 8 alinea's\n" in shown.getvalue()
+
+
+def test_ask_from_stdin_in_plain_text_puts_each_question_above_its_answer(built_workdir: Path) -> None:
+    result = run(built_workdir, "ask", "-", stdin=f"{QUESTION}\n\n{OFF_TOPIC}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"? {QUESTION}\n[{ARTICLE_SOURCE}, paragraph 7]\n")
+    assert f"\n\n? {OFF_TOPIC}\nThe article does not say. It covers: {ARTICLE_SOURCE}.\n" in result.stdout
+    single = run(built_workdir, "ask", QUESTION)
+    assert single.stdout.startswith(f"[{ARTICLE_SOURCE}, paragraph 7]\n")  # one question: just its answer
+
+
+def test_the_console_at_a_terminal_recalls_the_last_question_with_the_up_arrow(built_workdir: Path) -> None:
+    """A pseudo-terminal: the up arrow (ESC [ A) brings the question back only through readline."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        cwd=built_workdir,
+        env={**environment(built_workdir), "TERM": "xterm"},
+    )
+    os.close(follower)
+    shown = b""
+
+    def until(wanted: bytes, count: int = 1) -> None:
+        nonlocal shown
+        while shown.count(wanted) < count:
+            ready, _, _ = select.select([leader], [], [], 60)
+            chunk = os.read(leader, 4096) if ready else b""
+            assert chunk, shown.decode("utf-8", "replace")
+            shown += chunk
+
+    try:
+        until(b"? ")
+        os.write(leader, f"{QUESTION}\r".encode())
+        until(b"paragraph 7]")
+        os.write(leader, b"\x1b[A\r")  # the up arrow, then Enter: the same question again
+        until(b"paragraph 7]", 2)
+        os.write(leader, b"quit\r")
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)

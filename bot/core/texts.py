@@ -119,11 +119,13 @@ TEXTS: dict[Language, dict[str, str]] = {
         "vote_throttled": "You are voting quickly. Please wait {seconds} s.",
         "stats_private": "Please ask for /stats in a private chat with me: the report holds readers' questions.",
         "stats_unavailable": "The feedback database cannot be read right now; see the bot's log.",
-        "stats_header": "Last {days} days (since {since} UTC): {questions} questions from {chats} chats",
+        "stats_header": (
+            "Last {days} day{days_s} (since {since} UTC): {questions} question{questions_s} from {chats} chat{chats_s}"
+        ),
         "stats_outcomes": "answered {answered:.0%} · hedged {hedged:.0%} · refused {refused:.0%}",
         "stats_votes": "votes: 👍 {up} · 👎 {down}",
         "stats_unanswered": "Top unanswered questions (refused or hedged):",
-        "stats_asked": "{rank}. {question} - asked {asked}x in {chats} chats, {outcome}",
+        "stats_asked": "{rank}. {question} - asked {asked}x in {chats} chat{chats_s}, {outcome}",
         "stats_also": "   also: {variant}",
         "stats_downvoted": "Passages most often voted down:",
         "stats_passage": "- {source}, paragraph {paragraph}: 👎 {down} · 👍 {up}",
@@ -238,11 +240,11 @@ TEXTS: dict[Language, dict[str, str]] = {
         "vote_throttled": "Je stemt snel. Wacht alsjeblieft {seconds} s.",
         "stats_private": "Vraag /stats alsjeblieft in een privéchat met mij: het overzicht bevat vragen van lezers.",
         "stats_unavailable": "De feedbackdatabase is nu niet leesbaar; zie het log van de bot.",
-        "stats_header": "Afgelopen {days} dagen (sinds {since} UTC): {questions} vragen uit {chats} chats",
+        "stats_header": "{days_w} (sinds {since} UTC): {questions} {questions_w} uit {chats} chat{chats_s}",
         "stats_outcomes": "beantwoord {answered:.0%} · met voorbehoud {hedged:.0%} · geweigerd {refused:.0%}",
         "stats_votes": "stemmen: 👍 {up} · 👎 {down}",
         "stats_unanswered": "Meest gestelde onbeantwoorde vragen (geweigerd of met voorbehoud):",
-        "stats_asked": "{rank}. {question} - {asked}x gevraagd in {chats} chats, {outcome}",
+        "stats_asked": "{rank}. {question} - {asked}x gevraagd in {chats} chat{chats_s}, {outcome}",
         "stats_also": "   ook: {variant}",
         "stats_downvoted": "Passages met de meeste 👎:",
         "stats_passage": "- {source}, alinea {paragraph}: 👎 {down} · 👍 {up}",
@@ -260,20 +262,31 @@ def language(user: User | None) -> Language:
 
 
 PLURAL: dict[Language, dict[str, str]] = {
-    "en": {"documents": "s", "paragraphs": "s"},
-    "nl": {"documents": "en", "paragraphs": "'s"},
+    "en": {"documents": "s", "paragraphs": "s", "questions": "s", "chats": "s", "days": "s"},
+    "nl": {"documents": "en", "paragraphs": "'s", "chats": "s"},
+}
+# Counted words whose plural is not an ending: ``{name_w}`` is the singular or the plural, whole.
+PLURAL_WORDS: dict[Language, dict[str, tuple[str, str]]] = {
+    "en": {},
+    "nl": {"questions": ("vraag", "vragen"), "days": ("Afgelopen dag", "Afgelopen {days} dagen")},
 }
 
 
 def text(lang: Language, key: str, **values: object) -> str:
     """The template ``key`` in ``lang``, filled with ``values`` (already escaped by the caller).
 
-    A count ``name`` also fills ``{name_s}``: the plural ending, or nothing for exactly one.
+    A count ``name`` also fills ``{name_s}``: the plural ending, or nothing for exactly one; and
+    ``{name_w}``: its word from ``PLURAL_WORDS``, singular or plural.
     """
     endings = {
         f"{name}_s": "" if values[name] == 1 else ending for name, ending in PLURAL[lang].items() if name in values
     }
-    return TEXTS[lang][key].format(**values, **endings)
+    words = {
+        f"{name}_w": (one if values[name] == 1 else many).format(**values)
+        for name, (one, many) in PLURAL_WORDS[lang].items()
+        if name in values
+    }
+    return TEXTS[lang][key].format(**values, **endings, **words)
 
 
 def not_searched(lang: Language, error: QuestionError) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.core.redact import install, secrets_of
+from bot.core.redact import hide_updates, install, secrets_of
 from bot.core.settings import Settings, SettingsError, load_settings, unknown_dotenv_keys
 from bot.core.texts import Language
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr with the token, webhook secret and Redis password redacted on the handler, whatever
-    the logger or level; httpx stays at WARNING because its request lines carry the bot token."""
+    the logger or level, and readers' updates kept out of python-telegram-bot's lines; httpx stays at
+    WARNING because its request lines carry the bot token."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -36,6 +37,7 @@ def configure_logging(settings: Settings) -> None:
             redis.get_secret_value() if redis else None,
         )
     )
+    hide_updates()
     for noisy in ("httpx", "httpcore", "faiss.loader", "bm25s", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

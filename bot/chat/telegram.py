@@ -25,7 +25,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.chat import admin, articles, handlers, inline, readers
 from bot.chat.ratelimit import SharedRateLimiter
 from bot.chat.state import ENGINE, STATE, BotState
-from bot.core.redact import protect
+from bot.core.redact import protect, reader_tag
 from bot.core.settings import Settings, SettingsError
 from bot.core.shared import RedisLink
 from bot.core.texts import Language
@@ -151,7 +151,7 @@ async def set_commands(application: Application, settings: Settings) -> None:
             commands = [BotCommand(*c) for c in COMMANDS["en"] + ADMIN_COMMANDS]
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:
-            logger.info("no admin command menu for user %s yet: %s", admin_id, exc)
+            logger.info("no admin command menu for admin %s yet: %s", reader_tag(admin_id), exc)
 
 
 def build_application(

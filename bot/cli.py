@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.core.redact import install, secrets_of
-from bot.core.settings import Settings, SettingsError, load_settings
+from bot.core.redact import hide_updates, install, secrets_of
+from bot.core.settings import Settings, SettingsError, load_settings, unknown_dotenv_keys
 from bot.core.texts import Language
 from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
 
@@ -22,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr with the token, webhook secret and Redis password redacted on the handler, whatever
-    the logger or level; httpx stays at WARNING because its request lines carry the bot token."""
+    the logger or level, and readers' updates kept out of python-telegram-bot's lines; httpx stays at
+    WARNING because its request lines carry the bot token."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -34,16 +37,18 @@ def configure_logging(settings: Settings) -> None:
             redis.get_secret_value() if redis else None,
         )
     )
+    hide_updates()
     for noisy in ("httpx", "httpcore", "faiss.loader", "bm25s", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class _Parser(argparse.ArgumentParser):
-    """A subcommand's parser; with ``one_line=True`` a bad argument is one line and exit status 1."""
+    """A subcommand's parser; with ``one_line=True`` a bad argument is one line and exit ``status``."""
 
-    def __init__(self, *args: Any, one_line: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, one_line: bool = False, status: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.one_line = one_line
+        self.status = status
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         parsed, extra = super().parse_known_args(args, namespace)
@@ -54,22 +59,27 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if not self.one_line:
             super().error(message)
-        self.exit(1, f"error: {self.prog}: {message}\n")
+        self.exit(self.status, f"error: {self.prog}: {message}\n")
 
 
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of days, at least 1: {value!r}")
-    return int(value)
+def _at_least_one(unit: str) -> Callable[[str], int]:
+    """An argument type: a whole number of ``unit``, at least 1 (0 or less would ask for nothing)."""
+
+    def whole(value: str) -> int:
+        if not value.strip().isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of {unit}, at least 1: {value!r}")
+        return int(value)
+
+    return whole
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Answer questions about news articles.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-    ask = commands.add_parser("ask", help="answer questions and exit")
+    ask = commands.add_parser("ask", help="answer questions and exit", one_line=True, status=2)
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
-    ask.add_argument("-k", type=int, default=None, help="number of passages (default: TOP_K)")
+    ask.add_argument("-k", type=_at_least_one("passages"), default=None, help="number of passages (default: TOP_K)")
     ask.add_argument(
         "--dialog", action="store_true", help="the questions are one chat: a follow-up is answered in its context"
     )
@@ -81,19 +91,32 @@ def _parser() -> argparse.ArgumentParser:
     link = commands.add_parser("link", help="print the t.me link that opens the bot and asks QUESTION")
     link.add_argument("question", help="the question; a prepared one (PREPARED_QUESTIONS) is linked by its name")
     stats = commands.add_parser("stats", help="what readers asked and voted (FEEDBACK_DB)", one_line=True)
-    stats.add_argument("--days", type=_positive, default=7, help="the last N days (default: 7)")
+    stats.add_argument("--days", type=_at_least_one("days"), default=7, help="the last N days (default: 7)")
     stats.add_argument("--csv", metavar="FILE", help="write the report as CSV to FILE (- for stdout)")
     stats.add_argument("--export-eval", metavar="FILE", help="write questions readers liked as a question set")
     return parser
 
 
-def _questions(argument: str) -> Iterator[str]:
+def _tolerant_stdin() -> None:
+    """Read stdin so that bytes which are not text in its encoding become lone surrogates instead of
+    raising mid-loop: the engine refuses such a question ("undecodable") and the next is still read."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (an undecodable byte) as U+FFFD, so that it can be printed."""
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in text)
+
+
+def _questions(argument: str) -> Iterator[tuple[str, str]]:
+    """Each question with where it came from for an error line: "" for the argument, "line N: " for stdin."""
     if argument != "-":
-        yield argument
+        yield "", argument
         return
-    for line in sys.stdin:
+    for number, line in enumerate(sys.stdin, 1):
         if line.strip():
-            yield line.rstrip("\n")
+            yield f"line {number}: ", line.rstrip("\n")
 
 
 def ask(
@@ -108,7 +131,7 @@ def ask(
 
     failures = 0
     previous = None
-    for question in _questions(argument):
+    for where, question in _questions(argument):
         meant = None
         try:
             if dialog:
@@ -118,17 +141,22 @@ def ask(
         except QuestionError as exc:
             failures += 1
             if as_json:
-                refused = Answer(question=question, passages=(), outcome="refused").to_json()  # the same keys
+                # The same keys as an answer; the question as it can be printed.
+                refused = Answer(question=printable(question), passages=(), outcome="refused").to_json()
                 print(json.dumps({**refused, "error": str(exc)}, ensure_ascii=False), flush=True)
             else:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {where}{exc}", file=sys.stderr)
             continue
         if as_json:
             found = answer.to_json() if meant is None else {**answer.to_json(), "taken_as": meant}
             print(json.dumps(found, ensure_ascii=False), flush=True)
         else:
             shown = render(answer, topics=covers(engine), color=sys.stdout.isatty(), lang=lang)
-            print(shown if meant is None else f"{text(lang, 'context_line', question=meant)}\n\n{shown}", flush=True)
+            if meant is not None:
+                shown = f"{text(lang, 'context_line', question=meant)}\n\n{shown}"
+            if argument == "-":  # several answers in a row: each under its question
+                shown = f"? {printable(question)}\n{shown}\n"
+            print(shown, flush=True)
     return 1 if failures and argument != "-" else 0
 
 
@@ -224,9 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)  # before anything logs
+    for unknown in unknown_dotenv_keys():
+        logger.warning("%s", unknown)
     command = args.command or ("serve" if settings.telegram_bot_token else "chat")
     if command != "serve":  # the server stops gracefully on SIGTERM by itself
         _exit_on_sigterm()
+        _tolerant_stdin()
     try:
         if command == "reindex":
             return reindex(settings)

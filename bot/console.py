@@ -6,6 +6,7 @@ the user's Telegram language.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -61,6 +62,55 @@ def render(
     return "\n\n".join(blocks)
 
 
+def sources(engine: Engine, lang: Language = "en") -> str:
+    """The console's /sources: each indexed document on a line, with its title, date and size."""
+    lines = [
+        "- "
+        + bot_text(
+            lang, "sources_line", document=f"{d.title} ({d.date})" if d.date else d.title, paragraphs=len(d.paragraphs)
+        )
+        for d in engine.sources()
+    ]
+    return "\n".join([bot_text(lang, "sources_title"), *(lines or [bot_text(lang, "no_documents")])])
+
+
+def command(engine: Engine, line: str, lang: Language = "en") -> str | None:
+    """The console's reply to a command (/help, /sources, any other /word); None for a question."""
+    word = line.split()[0].lower() if line.strip().startswith("/") else None
+    if word is None or not word[1:].isalpha():  # "/ 5" or "/etc/passwd?" is asked as a question
+        return None
+    if word in ("/help", "/start"):
+        return bot_text(lang, "console_help")
+    if word == "/sources":
+        return sources(engine, lang)
+    return bot_text(lang, "console_unknown", command=word)
+
+
+def _line_reader(stdin: TextIO, stdout: TextIO) -> Callable[[], str]:
+    """Read one typed line after the prompt, "" at end of input. At a terminal (the real stdin and
+    stdout) through ``input`` with the ``readline`` module loaded: the line can be edited and the
+    arrow keys recall earlier questions."""
+    if stdin is sys.stdin and stdout is sys.stdout and stdin.isatty():
+        with contextlib.suppress(ImportError):  # a Python built without it: plain input()
+            import readline  # noqa: F401  (loading it gives input() line editing and history)
+
+        def typed() -> str:
+            stdout.write("\n")
+            try:
+                return input("? ") + "\n"
+            except EOFError:
+                return ""
+
+        return typed
+
+    def read() -> str:
+        stdout.write("\n? ")
+        stdout.flush()
+        return stdin.readline()
+
+    return read
+
+
 def answer_turn(
     engine: Engine, question: str, previous: Turn | None, k: int | None = None
 ) -> tuple[Answer, Turn, str | None]:
@@ -80,7 +130,8 @@ def chat(
     followup_minutes: float = 10,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``.
+    """Ask questions at a prompt until end of input, ``quit`` or Ctrl-C; answers in ``lang``;
+    /help and /sources answered by the console itself (``command``).
 
     A follow-up ("and why?") within ``followup_minutes`` of the previous question is answered in
     its context, and the answer starts with what it was taken to mean. Each answer names the
@@ -88,16 +139,19 @@ def chat(
     color = stdout.isatty()
     stdout.write(bot_text(lang, "console_intro", topics=covers(engine)) + "\n")
     previous: Turn | None = None
+    read = _line_reader(stdin, stdout)
     while True:
-        stdout.write("\n? ")
-        stdout.flush()
         try:
-            line = stdin.readline()
+            line = read()
         except KeyboardInterrupt:
             break
         if not line or line.strip().lower() in ("quit", "exit", "stop"):
             break
         if not line.strip():
+            continue
+        reply = command(engine, line, lang)
+        if reply is not None:
+            stdout.write(reply + "\n")
             continue
         if previous is not None and clock() - previous.at > followup_minutes * 60:
             previous = None  # a long pause: the next question starts afresh

@@ -32,12 +32,14 @@ p99 seconds long on a 2-core machine busy with other work.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -91,10 +93,12 @@ def open_encoder(
     name: str, *, query_prompt: str = "", document_prompt: str = "", threads: int | None = None
 ) -> Encoder:
     """Load the model ``name`` on the CPU: E5 and USE without torch, any other name through
-    ``SentenceTransformer`` (never reaching for a model hub unless ``name`` is a hub id and
-    ``HF_HUB_OFFLINE`` is unset). ``query_prompt`` and ``document_prompt`` go before each
-    question and passage. ModelError when it cannot be loaded."""
+    ``SentenceTransformer``: a local folder, or a hub id from the Hugging Face cache (``_from_hub``:
+    downloaded only when the operator sets ``HF_HUB_OFFLINE=0``). ``query_prompt`` and
+    ``document_prompt`` go before each question and passage. ModelError when it cannot be loaded."""
     threads = max(1, threads or min(2, os.cpu_count() or 1))
+    if name not in (E5_MODEL, USE_MODEL, MINILM_MODEL):
+        _check_other(name)
     try:
         if name == E5_MODEL:
             return E5Encoder(threads=threads, query_prompt=query_prompt, document_prompt=document_prompt)
@@ -107,6 +111,37 @@ def open_encoder(
     except Exception as exc:  # a missing package, a bad path, no network for a hub id
         lines = str(exc).strip().splitlines()
         raise ModelError(f"cannot load embedding model {name!r}: {lines[0] if lines else type(exc).__name__}") from exc
+
+
+def _check_other(name: str) -> None:
+    """ModelError at once, in one line, for a name that is neither a local folder nor a hub id
+    that can be loaded: a typo would otherwise spend a minute in the hub client's retries (and
+    the seconds of importing torch) before failing."""
+    known = (E5_MODEL, USE_MODEL, MINILM_MODEL)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (the built-in models: {', '.join(known)})"
+    path = Path(name).expanduser()
+    if path.exists():
+        return
+    if name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1:
+        raise ModelError(f"cannot load embedding model {name!r}: there is no folder {str(path)!r}{hint}")
+    if not _from_hub(name):
+        raise ModelError(
+            f"cannot load embedding model {name!r}: not a built-in model, a local folder or a model in the "
+            f"Hugging Face cache (set HF_HUB_OFFLINE=0 to download it){hint}"
+        )
+
+
+def _from_hub(name: str) -> bool:
+    """Whether the hub id ``name`` can be loaded: always when the operator opted in to downloads
+    (``HF_HUB_OFFLINE=0``), else only from the local Hugging Face cache, and offline: without the
+    opt-in ``HF_HUB_OFFLINE`` is set to 1 here, before the hub client is imported and reads it."""
+    if os.environ.setdefault("HF_HUB_OFFLINE", "1").strip().lower() in ("0", "false", "no", "off", ""):
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    candidates = (name,) if "/" in name else (name, f"sentence-transformers/{name}")
+    return any(isinstance(try_to_load_from_cache(repo, "config.json"), str) for repo in candidates)
 
 
 class PromptedEncoder:

@@ -14,7 +14,7 @@ from typing import Any
 
 from index.answertypes import expected_type, holds
 from index.build import Prompts, write_build
-from index.documents import Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
+from index.documents import SUFFIXES, Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.questions import check_question
 from index.search import Answer, Outcome, Passage, calibrated_bars, rank
@@ -250,7 +250,11 @@ class Engine:
             self.store.check_writable()  # before minutes of embedding, not after
             if not corpus.documents:
                 detail = "; ".join(f"{name}: {why}" for name, why in corpus.skipped.items())
-                raise CorpusError("the corpus has no readable documents" + (f" ({detail})" if detail else ""))
+                kinds = ", ".join(SUFFIXES)
+                raise CorpusError(
+                    f"the corpus has no readable documents in {self.config.corpus_dir} "
+                    + (f"({detail})" if detail else f"(it takes {kinds} files)")
+                )
 
             source = reuse or self._index or self._published()
             if source is not None and self.stale_reason(source) is not None:

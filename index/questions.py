@@ -9,13 +9,14 @@ from __future__ import annotations
 import unicodedata
 from typing import Literal
 
-QuestionProblem = Literal["empty", "too_long"]
+QuestionProblem = Literal["empty", "too_long", "undecodable"]
 
 
 class QuestionError(ValueError):
     """A question the engine will not search for.
 
-    ``reason`` is "empty" (no letter or digit) or "too_long"; ``length`` is the normalised
+    ``reason`` is "empty" (no letter or digit), "too_long" or "undecodable" (bytes that were
+    not text in the input's encoding, read as lone surrogates); ``length`` is the normalised
     question's length and ``limit`` the most allowed, both in characters. The message says why
     in English, for logs and the command line.
     """
@@ -34,12 +35,18 @@ def normalize_question(question: str) -> str:
 
 def check_question(question: str, limit: int) -> str:
     """``question`` with its whitespace normalised; QuestionError "empty" when no letter or digit
-    is left once format and control characters are removed, "too_long" past ``limit`` characters.
+    is left once format and control characters are removed, "too_long" past ``limit`` characters,
+    "undecodable" when it holds a lone surrogate: Python's stand-in for a byte that was not text
+    (``surrogateescape`` on stdin and argv), which no encoder can encode and no reader can read.
 
     "🙂", "..." or a lone right-to-left mark would otherwise be embedded like any question and
     answered with whatever paragraph lies closest to nothing.
     """
     question = normalize_question(question)
+    bad = next((i for i, ch in enumerate(question) if unicodedata.category(ch) == "Cs"), None)
+    if bad is not None:
+        where = f"an undecodable byte at character {bad + 1}"
+        raise QuestionError("undecodable", len(question), limit, f"the question is not valid UTF-8 text ({where})")
     if not question:
         raise QuestionError("empty", 0, limit, "the question is empty")
     visible = (ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc"))

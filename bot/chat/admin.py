@@ -17,6 +17,7 @@ from bot.chat.replies import escape, sources_messages
 from bot.chat.state import engine, lang, state
 from bot.core.articles import Stored, add_file
 from bot.core.corpus import Refused, check_upload, remove_document
+from bot.core.redact import reader_tag
 from bot.core.reindexer import Failure, Outcome
 from bot.core.texts import Language, text
 from index.documents import PAGE_SUFFIXES
@@ -46,7 +47,8 @@ async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, k
     """Tell a non-admin politely that nothing changes; True when refused."""
     if state(context).is_admin(update):
         return False
-    logger.info("refused an admin request from user %s", update.effective_user and update.effective_user.id)
+    user = update.effective_user
+    logger.info("refused an admin request from reader %s", reader_tag(user.id if user else None))
     if update.effective_message:
         await update.effective_message.reply_html(text(lang(update), key))
     return True

@@ -19,6 +19,7 @@ from bot.chat.replies import escape, help_message, question_problem
 from bot.chat.state import NotReady, engine, lang, state
 from bot.core import metrics
 from bot.core.deeplinks import resolve
+from bot.core.redact import reader_tag
 from bot.core.texts import Language, text
 from index import QuestionError, check_question, normalize_question
 from index.followups import Turn
@@ -164,7 +165,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = ""
     if isinstance(update, Update):
         chat, user = update.effective_chat, update.effective_user
-        where = f" (update {update.update_id}, chat {chat.id if chat else '-'}, user {user.id if user else '-'})"
+        # Tags, not ids: a log line tells readers apart without naming them (``reader_tag``).
+        chat_tag, user_tag = reader_tag(chat.id if chat else None), reader_tag(user.id if user else None)
+        where = f" (update {update.update_id}, chat {chat_tag}, reader {user_tag})"
     logger.error("error while handling an update%s", where, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_message is None or update.effective_chat is None:
         return

@@ -26,7 +26,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.chat import admin, articles, fairness, handlers, inline, readers
 from bot.chat.ratelimit import SharedRateLimiter
 from bot.chat.state import ENGINE, STATE, BotState
-from bot.core.redact import protect
+from bot.core.redact import protect, reader_tag
 from bot.core.settings import Settings, SettingsError
 from bot.core.shared import RedisLink
 from bot.core.texts import Language
@@ -89,10 +89,17 @@ class UpdatesRequest(HTTPXRequest):
 
 
 class _NoTokenTraceback(logging.Filter):
-    """Drop python-telegram-bot's traceback for a rejected token: ``run_polling`` says it in one line."""
+    """Drop python-telegram-bot's record and traceback for a rejected token, and for a Bot API it
+    cannot reach while starting (``started`` still False): ``run_polling`` says either in one line.
+    A network error once polling runs is the library's to log and retry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, InvalidToken) or (isinstance(error, NetworkError) and not self.started))
 
 
 def file_url(settings: Settings) -> str:
@@ -147,7 +154,7 @@ async def set_commands(application: Application, settings: Settings) -> None:
             commands = [BotCommand(*c) for c in COMMANDS["en"] + ADMIN_COMMANDS]
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:
-            logger.info("no admin command menu for user %s yet: %s", admin_id, exc)
+            logger.info("no admin command menu for admin %s yet: %s", reader_tag(admin_id), exc)
 
 
 def build_application(
@@ -220,8 +227,17 @@ def run_polling(settings: Settings) -> int:
     updates = UpdatesRequest()
     application = build_application(settings, updates_request=updates)
     updates.on_rejected = application.stop_running
+    quiet = _NoTokenTraceback()
     for name in ("telegram.ext", "telegram.ext.Updater"):  # the polling loop and its clean-up
-        logging.getLogger(name).addFilter(_NoTokenTraceback())
+        logging.getLogger(name).addFilter(quiet)
+    started = application.post_init
+
+    async def post_init(app: Application) -> None:
+        quiet.started = True  # the Bot API answered getMe: later network errors are retried and logged
+        if started is not None:
+            await started(app)
+
+    application.post_init = post_init
     logger.info("starting long polling against %s", settings.telegram_api_base_url)
     try:
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES))

@@ -9,11 +9,17 @@ on the URL loggers themselves, for handlers attached to them directly.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 _FORMATTER = logging.Formatter()
+# Keys the reader tags of this process: a tag tells readers apart within a run, and a log
+# reader cannot turn it back into a Telegram id by hashing every id in turn.
+_TAG_KEY = os.urandom(16)
 
 
 class RedactSecrets(logging.Filter):
@@ -85,3 +91,45 @@ def protect(token: str) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
             logger.addFilter(RedactToken(token))
+
+
+def reader_tag(user_id: int | None) -> str:
+    """A short stand-in for a Telegram user or chat id in a log line: the same id gives the same
+    tag for the life of the process, and the id cannot be read back from it."""
+    if user_id is None:
+        return "-"
+    return hmac.new(_TAG_KEY, str(user_id).encode(), hashlib.sha256).hexdigest()[:8]
+
+
+class HideUpdates(logging.Filter):
+    """Keep readers' names, ids and messages out of python-telegram-bot's own log lines.
+
+    At DEBUG it logs every update whole ("Processing update %s": the sender's name, username and
+    id, the chat, the text) and every Bot API call with its parameters (the chat id, the reply).
+    In a record from a ``telegram`` logger, an argument that is a Telegram object becomes its
+    type and update id, and one that is a dict or list (request parameters, raw updates) becomes
+    a placeholder; the bot's own lines never carry them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (record.name == "telegram" or record.name.startswith("telegram.")) or not record.args:
+            return True
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        record.args = tuple(_hidden(arg) for arg in args)
+        return True
+
+
+def _hidden(arg: object) -> object:
+    if type(arg).__module__.startswith("telegram"):
+        update_id = getattr(arg, "update_id", None)
+        return f"<{type(arg).__name__} {update_id}>" if update_id is not None else f"<{type(arg).__name__}>"
+    if isinstance(arg, dict | list | tuple):
+        return "<hidden>"
+    return arg
+
+
+def hide_updates(logger: logging.Logger = logging.root) -> None:
+    """Put ``HideUpdates`` on every handler of ``logger`` (the root: every propagating logger)."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, HideUpdates) for f in handler.filters):
+            handler.addFilter(HideUpdates())

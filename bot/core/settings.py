@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -14,6 +16,8 @@ from bot.core.deeplinks import load_prepared
 from index import DEFAULT_MODEL, EngineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# What @BotFather issues: the bot's numeric id, a colon, then the secret part.
+_BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,256}")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 # Shown by /start and /help; they fit the article in corpus/ (EXAMPLE_QUESTIONS overrides them).
@@ -193,6 +197,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://host[:port][/db], rediss://host... or unix:///path URL")
         return SecretStr(url)
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Refused here, in one line, rather than after a round trip to Telegram; never repeated.
+        if value is not None and not _BOT_TOKEN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("must be the token from @BotFather: the bot's numeric id, a colon, then the secret part")
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
+
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -243,6 +255,28 @@ class Settings(BaseSettings):
             answer_relevance=self.answer_relevance,
             refresh_seconds=self.index_refresh_seconds,
         )
+
+
+def unknown_dotenv_keys(env_file: Path | str = ".env") -> list[str]:
+    """A warning for each key of ``env_file`` that is not a setting (a typo such as ``TOP_KK=5``,
+    which pydantic-settings ignores), naming the closest setting. Only the file: the process
+    environment holds many variables that are not the bot's."""
+    path = Path(env_file)
+    if not path.is_file():
+        return []
+    try:
+        keys = [key for key in dotenv_values(path, encoding="utf-8") if key]
+    except (OSError, UnicodeDecodeError):  # load_settings has reported it already
+        return []
+    known = sorted(name.upper() for name in Settings.model_fields)
+    found = []
+    for key in keys:
+        if key.upper() in known:
+            continue
+        close = difflib.get_close_matches(key.upper(), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        found.append(f"{path}: {key} is not a setting{hint}; it is ignored")
+    return found
 
 
 def load_settings(**overrides: Any) -> Settings:

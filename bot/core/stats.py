@@ -258,14 +258,19 @@ def run(
 
     path = settings.feedback_path
     if not path.is_file():
-        print(f"error: no feedback database at {path} (set FEEDBACK_DB)", file=sys.stderr)
+        print(
+            f"error: no feedback database at {path} yet: the bot records questions asked on Telegram only, "
+            "not those asked with ask or chat (FEEDBACK_DB sets where it keeps them)",
+            file=sys.stderr,
+        )
         return 1
     feedback = Feedback(path, days=settings.feedback_days)
     try:
         if export_file is not None:
             exported = liked_questions(feedback, days)
             _write(export_file, json.dumps(exported, ensure_ascii=False, indent=1) + "\n")
-            print(f"wrote {len(exported['answerable'])} questions to {export_file}", file=sys.stderr)
+            count = len(exported["answerable"])
+            print(f"wrote {count} question{'' if count == 1 else 's'} to {export_file}", file=sys.stderr)
             if csv_file is None:
                 return 0
         encoder = open_encoder(settings.embedding_model, query_prompt=settings.query_prompt)

@@ -35,8 +35,14 @@ TEXTS: dict[Language, dict[str, str]] = {
         "not_covered": "The article does not say. What I know is about:",
         "not_covered_hint": "Try for example: <i>{example}</i>",
         "hedged": "The article does not answer this directly; the closest passages:",
-        "console_intro": "Ask a question about: {topics}.\nType quit or press Ctrl-D to stop.",
+        "console_intro": "Ask a question about: {topics}.\nType /help for help; quit or Ctrl-D stops.",
         "console_refused": "The article does not say.",
+        "console_help": (
+            "Type a question about the documents and press Enter; the answer quotes the passages it comes from.\n"
+            'A follow-up such as "and why?" is answered in the context of the question before it.\n'
+            "/sources lists the documents, /help shows this, quit or Ctrl-D stops."
+        ),
+        "console_unknown": "Unknown command {command}. Type /help to see what I understand.",
         "console_covers": "It covers: {topics}.",
         "more_button": "More passages ▸",
         "no_more": "There are no more passages for this question.",
@@ -44,6 +50,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "ask_empty": "Put your question after /ask, for example:\n<code>/ask {example}</code>",
         "too_long": "That question is too long ({length} characters; the limit is {limit}). Please shorten it.",
         "question_empty": "There is nothing to search for: the question has no letter or digit.",
+        "question_undecodable": "That question is not valid UTF-8 text, so it was not searched.",
         "throttled": "You are asking quickly. Please wait {seconds} s before the next question.",
         "not_text": "I can only read text. Type your question, or send /help to see what I know.",
         "document_not_admin": "Only the bot's admins can add documents. Ask your question as text instead.",
@@ -113,11 +120,13 @@ TEXTS: dict[Language, dict[str, str]] = {
         "vote_throttled": "You are voting quickly. Please wait {seconds} s.",
         "stats_private": "Please ask for /stats in a private chat with me: the report holds readers' questions.",
         "stats_unavailable": "The feedback database cannot be read right now; see the bot's log.",
-        "stats_header": "Last {days} days (since {since} UTC): {questions} questions from {chats} chats",
+        "stats_header": (
+            "Last {days} day{days_s} (since {since} UTC): {questions} question{questions_s} from {chats} chat{chats_s}"
+        ),
         "stats_outcomes": "answered {answered:.0%} · hedged {hedged:.0%} · refused {refused:.0%}",
         "stats_votes": "votes: 👍 {up} · 👎 {down}",
         "stats_unanswered": "Top unanswered questions (refused or hedged):",
-        "stats_asked": "{rank}. {question} - asked {asked}x in {chats} chats, {outcome}",
+        "stats_asked": "{rank}. {question} - asked {asked}x in {chats} chat{chats_s}, {outcome}",
         "stats_also": "   also: {variant}",
         "stats_downvoted": "Passages most often voted down:",
         "stats_passage": "- {source}, paragraph {paragraph}: 👎 {down} · 👍 {up}",
@@ -146,8 +155,14 @@ TEXTS: dict[Language, dict[str, str]] = {
         "not_covered": "Dat staat niet in het artikel. Wat ik weet gaat over:",
         "not_covered_hint": "Vraag bijvoorbeeld: <i>{example}</i>",
         "hedged": "Het artikel geeft hier geen direct antwoord op; de passages die er het dichtst bij komen:",
-        "console_intro": "Stel een vraag over: {topics}.\nTyp quit of druk op Ctrl-D om te stoppen.",
+        "console_intro": "Stel een vraag over: {topics}.\nTyp /help voor uitleg; quit of Ctrl-D stopt.",
         "console_refused": "Dat staat niet in het artikel.",
+        "console_help": (
+            "Typ een vraag over de documenten en druk op Enter; het antwoord citeert de passages waar het uit komt.\n"
+            'Een vervolgvraag zoals "en waarom?" wordt beantwoord in de context van de vraag ervoor.\n'
+            "/sources toont de documenten, /help dit overzicht, quit of Ctrl-D stopt."
+        ),
+        "console_unknown": "Onbekend commando {command}. Typ /help om te zien wat ik begrijp.",
         "console_covers": "Het gaat over: {topics}.",
         "more_button": "Meer passages ▸",
         "no_more": "Er zijn geen andere passages voor deze vraag.",
@@ -155,6 +170,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         "ask_empty": "Zet je vraag achter /ask, bijvoorbeeld:\n<code>/ask {example}</code>",
         "too_long": "Die vraag is te lang ({length} tekens; het maximum is {limit}). Maak hem korter.",
         "question_empty": "Er valt niets te zoeken: de vraag heeft geen letter of cijfer.",
+        "question_undecodable": "Die vraag is geen geldige UTF-8-tekst, dus er is niet gezocht.",
         "throttled": "Je vraagt wel erg snel. Wacht {seconds} s voor de volgende vraag.",
         "not_text": "Ik kan alleen tekst lezen. Typ je vraag, of stuur /help om te zien wat ik weet.",
         "document_not_admin": "Alleen de beheerders van de bot kunnen documenten toevoegen. Stel je vraag als tekst.",
@@ -226,11 +242,11 @@ TEXTS: dict[Language, dict[str, str]] = {
         "vote_throttled": "Je stemt snel. Wacht alsjeblieft {seconds} s.",
         "stats_private": "Vraag /stats alsjeblieft in een privéchat met mij: het overzicht bevat vragen van lezers.",
         "stats_unavailable": "De feedbackdatabase is nu niet leesbaar; zie het log van de bot.",
-        "stats_header": "Afgelopen {days} dagen (sinds {since} UTC): {questions} vragen uit {chats} chats",
+        "stats_header": "{days_w} (sinds {since} UTC): {questions} {questions_w} uit {chats} chat{chats_s}",
         "stats_outcomes": "beantwoord {answered:.0%} · met voorbehoud {hedged:.0%} · geweigerd {refused:.0%}",
         "stats_votes": "stemmen: 👍 {up} · 👎 {down}",
         "stats_unanswered": "Meest gestelde onbeantwoorde vragen (geweigerd of met voorbehoud):",
-        "stats_asked": "{rank}. {question} - {asked}x gevraagd in {chats} chats, {outcome}",
+        "stats_asked": "{rank}. {question} - {asked}x gevraagd in {chats} chat{chats_s}, {outcome}",
         "stats_also": "   ook: {variant}",
         "stats_downvoted": "Passages met de meeste 👎:",
         "stats_passage": "- {source}, alinea {paragraph}: 👎 {down} · 👍 {up}",
@@ -248,20 +264,31 @@ def language(user: User | None) -> Language:
 
 
 PLURAL: dict[Language, dict[str, str]] = {
-    "en": {"documents": "s", "paragraphs": "s", "embedded": "s"},
-    "nl": {"documents": "en", "paragraphs": "'s", "embedded": "en"},
+    "en": {"documents": "s", "paragraphs": "s", "questions": "s", "chats": "s", "days": "s", "embedded": "s"},
+    "nl": {"documents": "en", "paragraphs": "'s", "chats": "s", "embedded": "en"},
+}
+# Counted words whose plural is not an ending: ``{name_w}`` is the singular or the plural, whole.
+PLURAL_WORDS: dict[Language, dict[str, tuple[str, str]]] = {
+    "en": {},
+    "nl": {"questions": ("vraag", "vragen"), "days": ("Afgelopen dag", "Afgelopen {days} dagen")},
 }
 
 
 def text(lang: Language, key: str, **values: object) -> str:
     """The template ``key`` in ``lang``, filled with ``values`` (already escaped by the caller).
 
-    A count ``name`` also fills ``{name_s}``: the plural ending, or nothing for exactly one.
+    A count ``name`` also fills ``{name_s}``: the plural ending, or nothing for exactly one; and
+    ``{name_w}``: its word from ``PLURAL_WORDS``, singular or plural.
     """
     endings = {
         f"{name}_s": "" if values[name] == 1 else ending for name, ending in PLURAL[lang].items() if name in values
     }
-    return TEXTS[lang][key].format(**values, **endings)
+    words = {
+        f"{name}_w": (one if values[name] == 1 else many).format(**values)
+        for name, (one, many) in PLURAL_WORDS[lang].items()
+        if name in values
+    }
+    return TEXTS[lang][key].format(**values, **endings, **words)
 
 
 def not_searched(lang: Language, error: QuestionError) -> str:
@@ -269,4 +296,6 @@ def not_searched(lang: Language, error: QuestionError) -> str:
     (with its length and the limit)."""
     if error.reason == "empty":
         return text(lang, "question_empty")
+    if error.reason == "undecodable":
+        return text(lang, "question_undecodable")
     return text(lang, "too_long", length=error.length, limit=error.limit)

@@ -216,6 +216,14 @@ async def _serve(
         if startup.done() and isinstance(startup.exception(), InvalidToken):
             logger.error("the bot could not start: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
             status = 1
+        elif (  # unreachable or timed out: one line, the traceback tells nothing more
+            startup.done()
+            and isinstance(startup.exception(), NetworkError)
+            and not isinstance(startup.exception(), BadRequest)
+        ):
+            where = settings.telegram_api_base_url
+            logger.error("the bot could not start: cannot reach the Bot API at %s: %s", where, startup.exception())
+            status = 1
         elif startup.done() and startup.exception() is not None:
             logger.error("the bot could not start: %s", startup.exception(), exc_info=startup.exception())
             status = 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -142,8 +144,10 @@ def test_the_console_speaks_dutch_in_a_dutch_locale(article_engine: Engine, hedg
     for locale in ({"LANG": "nl_NL.UTF-8"}, {"LANG": "en_US.UTF-8", "LC_ALL": "nl_BE.UTF-8"}):
         plain = run(built, "ask", "-", stdin=f"{QUESTION}\n{OFF_TOPIC}\n", env={**HEDGING, **locale})
         assert plain.returncode == 0, plain.stderr
-        assert plain.stdout.startswith(f"{HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]\n**{ANSWER_SENTENCE}**")
-        assert f"\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
+        assert plain.stdout.startswith(
+            f"? {QUESTION}\n{HEDGE['nl']}\n\n[{ARTICLE_SOURCE}, alinea 7]\n**{ANSWER_SENTENCE}**"
+        )
+        assert f"\n? {OFF_TOPIC}\nDat staat niet in het artikel. Het gaat over: {ARTICLE_TITLE}" in plain.stdout
     english = run(built, "ask", QUESTION, env={**HEDGING, "LANG": "nl_NL.UTF-8", "LC_ALL": "C"})
     assert english.stdout.startswith(f"{HEDGE['en']}\n\n[{ARTICLE_SOURCE}, paragraph 7]")
 
@@ -327,3 +331,166 @@ def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callabl
         "? The article does not say. It covers: Wielrennen.",
         "? The article does not say. It covers: Schaatsen; Wielrennen.",
     ]
+
+
+def run_bytes(workdir: Path, *args: str, stdin: bytes, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """``python -m bot ARGS`` with raw bytes on stdin: status, stdout and stderr (decoded with replacement)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=workdir,
+        env=environment(workdir, env),
+        timeout=300,
+    )
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+NOT_UTF8 = "caf\xe9 Poetin?".encode("latin-1")  # a Latin-1 terminal's "café": byte 0xe9 alone is not UTF-8
+JUNK = b"\x00\x1b[2J" + bytes(range(0x80, 0x100)) * 2  # binary junk on one line: NUL, an escape, no text
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "en_US.UTF-8"])  # stdin decodes with surrogateescape, then strictly
+def test_a_line_that_is_not_utf8_is_refused_in_one_line_and_the_rest_answered(workdir: Path, locale: str) -> None:
+    stdin = NOT_UTF8 + b"\n" + JUNK + b"\n" + QUESTION.encode("utf-8") + b"\n"
+    status, out, err = run_bytes(workdir, "ask", "-", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    refused = [line for line in err.splitlines() if line.startswith("error:")]
+    assert refused == [
+        "error: line 1: the question is not valid UTF-8 text (an undecodable byte at character 4)",
+        "error: line 2: the question is not valid UTF-8 text (an undecodable byte at character 6)",
+    ]
+    assert ANSWER_SENTENCE in out
+
+    status, out, err = run_bytes(workdir, "ask", "--json", "-", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    first, second, third = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    assert first["question"] == "caf\ufffd Poetin?" and "not valid UTF-8" in first["error"]
+    assert second["outcome"] == "refused" and third["answered"] is True
+
+    status, out, err = run_bytes(workdir, "chat", stdin=stdin, env={"LANG": locale})
+    assert status == 0 and "Traceback" not in err, err
+    assert out.count("That question is not valid UTF-8 text, so it was not searched.") == 2
+    assert ANSWER_SENTENCE in out
+
+
+def test_a_question_argument_that_is_not_utf8_is_one_line(workdir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot", b"ask", NOT_UTF8],
+        capture_output=True,
+        cwd=workdir,
+        env=environment(workdir),
+        timeout=300,
+    )
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 1 and "Traceback" not in err, err
+    assert err.splitlines()[-1] == "error: the question is not valid UTF-8 text (an undecodable byte at character 4)"
+
+
+@pytest.mark.parametrize("k", ["0", "-3", "two", "1.5"])
+def test_fewer_than_one_passage_is_refused_at_parsing_in_one_line(workdir: Path, k: str) -> None:
+    result = run(workdir, "ask", "-k", k, "--json", QUESTION)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: python -m bot ask: argument -k: must be a whole number of passages, at least 1: {k!r}\n"
+    )
+
+
+@pytest.mark.parametrize("webhook", [False, True])
+def test_serve_without_a_reachable_bot_api_is_one_line(built_workdir: Path, webhook: bool) -> None:
+    """Polling and webhook alike: the library's retry-loop record and traceback are not shown."""
+    env = {"TELEGRAM_BOT_TOKEN": "123456:WELL-formed_token", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    if webhook:
+        with socket.socket() as probe:  # a free port for the web server, which starts before the bot
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env |= {"WEBHOOK_URL": "https://bot.example.test/tg", "WEBHOOK_SECRET": "abc", "WEBHOOK_PORT": str(port)}
+    result = run(built_workdir, "serve", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "cannot reach the Bot API at http://127.0.0.1:9/bot" in errors[0], result.stderr
+
+
+def test_serve_with_a_malformed_token_is_refused_at_start_in_one_line(workdir: Path) -> None:
+    result = run(workdir, "serve", env={"TELEGRAM_BOT_TOKEN": "abc"})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: setting TELEGRAM_BOT_TOKEN: ") and "abc" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "reindex"])
+def test_an_empty_corpus_folder_is_named_in_one_line(tmp_path: Path, command: str) -> None:
+    (tmp_path / "corpus").mkdir()
+    result = run(tmp_path, command, *([QUESTION] if command == "ask" else []))
+    folder = tmp_path / "corpus"
+    assert_one_error_line(result, f"error: the corpus has no readable documents in {folder} (it takes .txt, .md,")
+
+
+def test_an_unknown_key_in_dotenv_is_a_warning_naming_the_closest_setting(workdir: Path) -> None:
+    (workdir / ".env").write_text("TOP_KK=5\nbot_username=news_answers_bot\nCOLOUR=blue\n", "utf-8")
+    result = run(workdir, "link", "Wie is Maria Lvova-Belova?", env={"COLOUR_TOO": "not read from .env"})
+    assert result.returncode == 0 and result.stdout.startswith("https://t.me/news_answers_bot?start="), result.stderr
+    warnings = [line.split(" WARNING bot.cli: ")[1] for line in result.stderr.splitlines() if " WARNING " in line]
+    assert warnings == [
+        ".env: TOP_KK is not a setting (did you mean TOP_K?); it is ignored",
+        ".env: COLOUR is not a setting; it is ignored",
+    ]
+
+
+def test_the_console_answers_help_and_sources_itself(article_engine: Engine) -> None:
+    typed, shown = io.StringIO("/help\n/sources\n/bronnen\nquit\n"), io.StringIO()
+    chat(article_engine, stdin=typed, stdout=shown)
+    assert "\n? Type a question about the documents and press Enter;" in shown.getvalue()
+    assert f"\n? Indexed documents:\n- {ARTICLE_SOURCE}, 8 paragraphs\n" in shown.getvalue()
+    assert "\n? Unknown command /bronnen. Type /help to see what I understand.\n" in shown.getvalue()
+    assert "does not say" not in shown.getvalue()
+    typed, shown = io.StringIO("/help\n/sources\n"), io.StringIO()
+    chat(article_engine, stdin=typed, stdout=shown, lang="nl")
+    assert "\n? Typ een vraag over de documenten" in shown.getvalue()
+    assert f"\n? Geïndexeerde documenten:\n- {ARTICLE_SOURCE}, 8 alinea's\n" in shown.getvalue()
+
+
+def test_ask_from_stdin_in_plain_text_puts_each_question_above_its_answer(built_workdir: Path) -> None:
+    result = run(built_workdir, "ask", "-", stdin=f"{QUESTION}\n\n{OFF_TOPIC}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"? {QUESTION}\n[{ARTICLE_SOURCE}, paragraph 7]\n")
+    assert f"\n\n? {OFF_TOPIC}\nThe article does not say. It covers: {ARTICLE_SOURCE}.\n" in result.stdout
+    single = run(built_workdir, "ask", QUESTION)
+    assert single.stdout.startswith(f"[{ARTICLE_SOURCE}, paragraph 7]\n")  # one question: just its answer
+
+
+def test_the_console_at_a_terminal_recalls_the_last_question_with_the_up_arrow(built_workdir: Path) -> None:
+    """A pseudo-terminal: the up arrow (ESC [ A) brings the question back only through readline."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        cwd=built_workdir,
+        env={**environment(built_workdir), "TERM": "xterm"},
+    )
+    os.close(follower)
+    shown = b""
+
+    def until(wanted: bytes, count: int = 1) -> None:
+        nonlocal shown
+        while shown.count(wanted) < count:
+            ready, _, _ = select.select([leader], [], [], 60)
+            chunk = os.read(leader, 4096) if ready else b""
+            assert chunk, shown.decode("utf-8", "replace")
+            shown += chunk
+
+    try:
+        until(b"? ")
+        os.write(leader, f"{QUESTION}\r".encode())
+        until(b"paragraph 7]")
+        os.write(leader, b"\x1b[A\r")  # the up arrow, then Enter: the same question again
+        until(b"paragraph 7]", 2)
+        os.write(leader, b"quit\r")
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)

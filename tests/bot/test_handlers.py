@@ -11,6 +11,7 @@ import pytest
 
 from bench.botapi import TOKEN
 from bot.core import metrics
+from bot.core.redact import reader_tag
 from index import Engine
 from index.documents import MAX_PARAGRAPH_CHARS
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
@@ -248,7 +249,9 @@ async def test_an_error_is_logged_with_context_and_the_user_told_without_details
     assert calls[1].params["text"] == "Sorry, something went wrong on my side. Please try again in a moment."
     assert metrics.ERRORS._value.get() == errors + 1
     (record,) = [r for r in caplog.records if r.name == "bot.chat.handlers" and r.levelno == logging.ERROR]
-    assert f"chat {USER_ID}" in record.getMessage() and record.exc_info is not None
+    tag = reader_tag(USER_ID)  # the chat and the reader, told apart by tag, not named by id
+    assert f"chat {tag}, reader {tag})" in record.getMessage() and record.exc_info is not None
+    assert str(USER_ID) not in record.getMessage()
     assert TOKEN not in caplog.text
     # The bot keeps working.
     (reply,) = await article_bot.replies(text_update(QUESTION))

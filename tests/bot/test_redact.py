@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+import signal
+import subprocess
+import sys
 
 from bot.core.redact import RedactSecrets, RedactToken, install, protect, secrets_of
+from index import Engine
 
 TOKEN = "987654:SECRET-redact_me"
 
@@ -79,3 +83,84 @@ def test_a_redis_password_is_redacted_as_written_and_decoded() -> None:
     written = stream.getvalue()
     assert "rediss://bot:<redis-password>@cache.example.com:6380/0 as <redis-password>" in written
     assert "w0rd" not in written
+
+
+def test_telegram_objects_and_request_parameters_are_hidden_in_library_lines() -> None:
+    from telegram import Update
+
+    from bot.core.redact import HideUpdates
+    from tests.support.updates import text_update
+
+    update = Update.de_json(text_update("Mijn adres is Dorpsstraat 1"), None)
+    hide = HideUpdates()
+    processing = logging.LogRecord(
+        "telegram.ext.Application", logging.DEBUG, "", 0, "Processing update %s", (update,), None
+    )
+    hide.filter(processing)
+    assert processing.getMessage() == f"Processing update <Update {update.update_id}>"
+    calling = logging.LogRecord(
+        "telegram.ext.ExtBot",
+        logging.DEBUG,
+        "",
+        0,
+        "Calling Bot API endpoint `%s` with parameters `%s`",
+        ("sendMessage", {"chat_id": 4242, "text": "Dorpsstraat 1"}),
+        None,
+    )
+    hide.filter(calling)
+    assert calling.getMessage() == "Calling Bot API endpoint `sendMessage` with parameters `<hidden>`"
+    own = logging.LogRecord("bot.chat.handlers", logging.INFO, "", 0, "values %s", ({"kept": 1},), None)
+    hide.filter(own)
+    assert own.getMessage() == "values {'kept': 1}"
+
+
+def test_a_reader_tag_tells_readers_apart_without_their_id() -> None:
+    from bot.core.redact import reader_tag
+
+    assert reader_tag(918273645) == reader_tag(918273645) != reader_tag(918273646)
+    assert "918273645" not in reader_tag(918273645) and len(reader_tag(918273645)) == 8
+    assert reader_tag(None) == "-"
+
+
+READER_ID = 918273645
+READER = {"id": READER_ID, "is_bot": False, "first_name": "Marijke", "last_name": "Zwanenburg", "username": "mzwan_nl"}
+ADMIN = 564738291
+
+
+def test_a_debug_run_never_logs_a_readers_name_or_id(article_engine: Engine) -> None:
+    """serve at LOG_LEVEL=DEBUG: a question, a refused admin command, a failed reply (the error
+    handler), and an admin whose command menu cannot be set; none of their names or ids in the log."""
+    from bench.botapi import BotApiStub, Fault
+    from tests.bot.conftest import ANSWER_SENTENCE, QUESTION
+    from tests.bot.test_polling_e2e import serve_env
+    from tests.support.updates import text_update
+
+    def sent(text: str) -> dict[str, object]:
+        update = text_update(text, language_code="nl")
+        update["message"]["from"] = dict(READER)
+        update["message"]["chat"] = {k: v for k, v in READER.items() if k != "is_bot"} | {"type": "private"}
+        return update
+
+    with BotApiStub() as api:
+        api.fail(Fault("setMyCommands", status=400, times=3))  # the admin's menu too: logged at INFO
+        env = {**serve_env(article_engine, api), "ADMIN_USER_IDS": str(ADMIN)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            api.wait_for("getUpdates", timeout=90)
+            api.push_update(sent(QUESTION))
+            (answer,) = api.wait_for("sendMessage", timeout=60)
+            api.push_update(sent("/reindex"))
+            api.wait_for("sendMessage", 2, timeout=60)
+            api.fail(Fault("sendMessage", status=400, chat_id=READER_ID))
+            api.push_update(sent(QUESTION))
+            api.wait_for("sendMessage", 4, timeout=60)  # the failed answer, then the apology
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, log = process.communicate(timeout=60)
+    assert ANSWER_SENTENCE in str(answer.params["text"])
+    for personal in ("918273645", "Marijke", "Zwanenburg", "mzwan_nl", str(ADMIN)):
+        assert personal not in log, personal
+    assert "Processing update <Update " in log and "refused an admin request from reader " in log, log
+    assert "error while handling an update" in log and "no admin command menu for admin " in log, log

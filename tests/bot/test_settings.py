@@ -123,3 +123,22 @@ def test_a_refused_redis_url_does_not_repeat_its_password(monkeypatch: pytest.Mo
 def test_env_example_lists_every_setting_and_only_settings() -> None:
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (PROJECT / ".env.example").read_text("utf-8"), re.MULTILINE))
     assert listed == {name.upper() for name in Settings.model_fields}
+
+
+@pytest.mark.parametrize("token", ["abc", "123456", ":abc", "123456:", "12ab:cdef", "123456:has space", "123456:é"])
+def test_a_malformed_bot_token_stops_start_up_in_one_line_without_repeating_it(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None)
+    assert str(raised.value) == (
+        "setting TELEGRAM_BOT_TOKEN: Value error, must be the token from @BotFather: "
+        "the bot's numeric id, a colon, then the secret part"
+    )
+
+
+def test_a_well_formed_bot_token_is_kept_without_its_surrounding_blanks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", " 123456:ABC-def_GHI ")
+    token = load_settings(_env_file=None).telegram_bot_token
+    assert token is not None and token.get_secret_value() == "123456:ABC-def_GHI"

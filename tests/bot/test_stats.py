@@ -69,7 +69,7 @@ def test_the_report_counts_outcomes_and_votes_and_groups_rewordings(filled: Feed
     assert dutch[0].endswith("6 vragen uit 3 chats")
     assert dutch[1] == "beantwoord 33% · met voorbehoud 17% · geweigerd 50%"
     assert f"1. {CAPITAL} - 3x gevraagd in 3 chats, geweigerd" in dutch and "stemmen: 👍 1 · 👎 2" in dutch
-    assert "2. Hoeveel inwoners heeft Armenië? - 1x gevraagd in 1 chats, met voorbehoud" in dutch
+    assert "2. Hoeveel inwoners heeft Armenië? - 1x gevraagd in 1 chat, met voorbehoud" in dutch
     assert "- armenia-icc-2023-10.txt, alinea 3: 👎 2 · 👍 1" in dutch
 
 
@@ -123,7 +123,12 @@ def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: P
         (["--days", "0"], {}, "error: python -m bot stats: argument --days: must be a whole number of days"),
         (["--days", "abc"], {}, "error: python -m bot stats: argument --days: must be a whole number of days"),
         (["--weeks", "2"], {}, "error: python -m bot stats: unrecognized arguments: --weeks 2"),
-        ([], {"FEEDBACK_DB": "/nonexistent/feedback.sqlite3"}, "error: no feedback database at /nonexistent/"),
+        (
+            [],
+            {"FEEDBACK_DB": "/nonexistent/feedback.sqlite3"},
+            "error: no feedback database at /nonexistent/feedback.sqlite3 yet: the bot records questions asked on "
+            "Telegram only, not those asked with ask or chat (FEEDBACK_DB sets where it keeps them)\n",
+        ),
         (["--csv", "/nonexistent/dir/out.csv"], {}, "error: [Errno 2] No such file or directory"),
     ],
 )
@@ -175,3 +180,23 @@ def test_control_characters_are_neither_stored_nor_printed(tmp_path: Path) -> No
         controls = {c for c in printed if unicodedata.category(c) == "Cc"} - {"\n", "\r"}
         assert not controls, controls
     assert "\r" not in "".join(row[1] for row in csv.reader(io.StringIO(out.getvalue(), newline="")))
+
+
+def test_one_of_a_kind_is_counted_in_the_singular_in_english_and_dutch(tmp_path: Path) -> None:
+    feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
+    feedback.record(1, 1, question=CAPITAL, outcome="refused", lang="nl")
+    report = stats.build(feedback, 1)
+    english, dutch = stats.lines(report, "en"), stats.lines(report, "nl")
+    assert english[0].startswith("Last 1 day (since ") and english[0].endswith(" UTC): 1 question from 1 chat")
+    assert f"1. {CAPITAL} - asked 1x in 1 chat, refused" in english
+    assert dutch[0].startswith("Afgelopen dag (sinds ") and dutch[0].endswith(" UTC): 1 vraag uit 1 chat")
+    assert f"1. {CAPITAL} - 1x gevraagd in 1 chat, geweigerd" in dutch
+    feedback.record(2, 1, question=CAPITAL, outcome="refused", lang="nl")
+    several = stats.lines(stats.build(feedback, 2), "nl")
+    assert several[0].startswith("Afgelopen 2 dagen (sinds ") and several[0].endswith(" UTC): 2 vragen uit 2 chats")
+    assert stats.lines(stats.build(feedback, 2), "en")[0].endswith(" UTC): 2 questions from 2 chats")
+
+
+def test_an_export_of_one_question_says_question(filled: Feedback, tmp_path: Path) -> None:
+    result = run(tmp_path, "stats", "--export-eval", str(tmp_path / "x.json"), env={"FEEDBACK_DB": str(filled.path)})
+    assert (result.returncode, result.stderr) == (0, f"wrote 1 question to {tmp_path / 'x.json'}\n")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,6 +59,7 @@ def test_a_model_that_cannot_load_is_a_one_line_model_error(monkeypatch: pytest.
         raise OSError("no such model\nsee the log for details")
 
     monkeypatch.setattr(encoders_module, "SentenceTransformerEncoder", broken)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the operator allows downloads: the hub id is tried
     with pytest.raises(ModelError) as caught:
         open_encoder("some/model")
     assert str(caught.value) == "cannot load embedding model 'some/model': no such model"
@@ -78,3 +82,38 @@ def test_a_text_is_read_up_to_max_text_chars_however_long_it_is(encoder: Encoder
     long = head + " Het Kremlin noemt de actie vijandig." * 1500  # ~55,000 characters more
     whole, cut = encoder.documents([long, head])
     np.testing.assert_allclose(whole, cut, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("model", "error"),
+    [
+        (
+            "multilingual-e5-smal",
+            "cannot load embedding model 'multilingual-e5-smal': not a built-in model, a local folder or a model "
+            "in the Hugging Face cache (set HF_HUB_OFFLINE=0 to download it); did you mean 'multilingual-e5-small'?",
+        ),
+        (
+            "/nowhere/my-model",
+            "cannot load embedding model '/nowhere/my-model': there is no folder '/nowhere/my-model' "
+            "(the built-in models: multilingual-e5-small, use-multilingual, all-minilm-l6-v2)",
+        ),
+    ],
+)
+def test_a_mistyped_model_fails_at_once_in_one_line(tmp_path: Path, model: str, error: str) -> None:
+    """Without network (a proxy that refuses), and without opting in to downloads."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("Gouda is een kaas.", "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env |= {"EMBEDDING_MODEL": model, "CORPUS_DIR": str(tmp_path / "corpus"), "INDEX_DIR": str(tmp_path / "index")}
+    env |= {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf")}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "Wat is Gouda?"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert time.monotonic() - started < 5, result.stderr
+    assert (result.returncode, result.stderr) == (1, f"error: {error}\n")

@@ -31,3 +31,10 @@ def test_a_long_question_says_how_long_and_the_limit() -> None:
 
 def test_a_question_at_the_limit_is_fine() -> None:
     assert check_question("a" * 50, 50) == "a" * 50
+
+
+def test_an_undecodable_byte_is_refused_before_it_reaches_an_encoder() -> None:
+    with pytest.raises(QuestionError) as refused:
+        check_question("caf\udce9 Poetin?", 50)  # surrogateescape's stand-in for a lone Latin-1 byte 0xe9
+    assert refused.value.reason == "undecodable"
+    assert str(refused.value) == "the question is not valid UTF-8 text (an undecodable byte at character 4)"

@@ -122,7 +122,7 @@ async def test_stats_for_an_admin_and_a_polite_refusal_for_anyone_else(
     assert "5 questions from 2 chats" in report and "refused 80%" in report
     assert "votes: 👍 0 · 👎 1" in report
     assert f"1. {OFF_TOPIC} - asked 3x in 2 chats, refused" in report  # rewordings grouped, by text and meaning
-    assert "2. How long should I bake bread? - asked 1x in 1 chats, refused" in report
+    assert "2. How long should I bake bread? - asked 1x in 1 chat, refused" in report
     assert "- armenia-icc-2023-10.txt, paragraph 7: 👎 1 · 👍 0" in report
     dutch = str((await answer_to(server, message_update(900_008, ADMIN, "/stats"))).params["text"])  # a Dutch client
     assert "5 vragen uit 2 chats" in dutch and "geweigerd 80%" in dutch and "stemmen: 👍 0 · 👎 1" in dutch

@@ -52,6 +52,12 @@ def _incremental(options: Options) -> Section:
     return incremental.run(options.encoder, quick=options.quick)
 
 
+def _fairness(options: Options) -> Section:
+    from bench import fairness
+
+    return fairness.run(options.encoder, quick=options.quick)
+
+
 def _coldstart(options: Options) -> Section:
     from bench import coldstart
 
@@ -94,6 +100,7 @@ BENCHMARKS = {
     "incremental": Benchmark("reindex of an unchanged corpus, and one new article to its first answer", _incremental),
     "coldstart": Benchmark("process start to the first answer (CLI) and to /readyz (server)", _coldstart),
     "bot": Benchmark("webhook update in to sendMessage out, latency and throughput", _bot),
+    "fairness": Benchmark("one reader's answer while three send the longest questions allowed", _fairness),
     "endtoend": Benchmark("engine.ask, cold start and two workers' memory, 10k to 1M sentences", _endtoend),
     "scale": Benchmark("exact against approximate FAISS search, 10k to 1M vectors", _scale),
 }

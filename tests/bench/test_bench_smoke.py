@@ -61,3 +61,19 @@ def test_quick_end_to_end_benchmark_asks_starts_and_weighs_workers() -> None:
     assert any("CLI process start" in name for name in names)
     together = section.rows[-1]
     assert together.baseline == "one worker" and together.ratio is not None and together.ratio > 1
+
+
+def test_quick_incremental_and_fairness_benchmarks_measure_what_they_name(encoder: Encoder) -> None:
+    from bench import fairness, incremental
+
+    added = incremental.run(encoder, quick=True)
+    _check(added)
+    unchanged, new_file, uploaded = added.rows
+    assert unchanged.note.startswith("0 texts encoded")  # an unchanged corpus encodes nothing
+    assert "1 document embedded" in new_file.note and "answered from the new article: yes" in new_file.note
+    assert "sent by an admin" in uploaded.name and "answered from the new article: yes" in uploaded.note
+    fair = fairness.run(encoder, quick=True)
+    _check(fair)
+    crowded, alone = fair.rows
+    assert crowded.baseline == "the same reader alone" and crowded.samples >= 2 and alone.samples >= 2
+    assert "3 answered with passages" in crowded.note  # one longest question per reader and window

@@ -12,7 +12,6 @@ about (the baseline, measured in the same run).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -31,16 +30,6 @@ QUICK_SECONDS = 6.0
 TARGET_SECONDS = 2.0
 PROBE_QUESTION = "Wat moet Armenië doen als Poetin op bezoek komt?"
 
-_ids = itertools.count(1)
-
-
-def _update(user: int, text: str) -> dict[str, Any]:
-    sender = {"id": user, "is_bot": False, "first_name": f"Reader {user}", "language_code": "nl"}
-    chat = {"id": user, "type": "private", "first_name": f"Reader {user}"}
-    number = next(_ids)
-    body = {"message_id": number, "date": int(time.time()), "chat": chat, "from": sender, "text": text}
-    return {"update_id": number, "message": body}
-
 
 def _long_question(article: str, reader: int) -> str:
     """A question of ``MAX_QUESTION_CHARS`` characters from the article's words, one per reader."""
@@ -52,59 +41,41 @@ def _long_question(article: str, reader: int) -> str:
 async def _probe_latencies(engine: Any, root: Path, seconds: float, *, crowded: bool) -> tuple[list[float], int, int]:
     """Seconds from each of the probe reader's questions to its answer, with or without the crowd;
     the long questions sent, and how many of them were answered with passages."""
-    from pydantic import SecretStr
-
-    from bench.botapi import TOKEN, BotApiStub
+    from bench.polling import polling_bot, private_message
     from bench.quality.data import ARTICLE
-    from bot.chat.telegram import build_application
-    from bot.core.settings import Settings
 
     article = ARTICLE.read_text("utf-8")
-    with BotApiStub() as api:
-        settings = Settings(  # type: ignore[call-arg] # pydantic takes the plain values
-            _env_file=None,
-            telegram_bot_token=SecretStr(TOKEN),
-            telegram_api_base_url=api.base_url,
-            corpus_dir=engine.config.corpus_dir,
-            index_dir=root / ("crowded" if crowded else "alone"),
-            max_question_chars=MAX_QUESTION_CHARS,
+    settings = {
+        "corpus_dir": engine.config.corpus_dir,
+        "index_dir": root / ("crowded" if crowded else "alone"),
+        "max_question_chars": MAX_QUESTION_CHARS,
+    }
+    async with polling_bot(engine, **settings) as api:
+        sent: list[float] = []
+        long_sent = 0
+        started = time.perf_counter()
+        next_long = next_probe = started
+        while time.perf_counter() - started < seconds:
+            now = time.perf_counter()
+            if crowded and now >= next_long:
+                for reader in LONG_READERS:
+                    api.push_update(private_message(reader, text=_long_question(article, reader)))
+                    long_sent += 1
+                next_long += LONG_EVERY
+            if now >= next_probe:
+                api.push_update(private_message(PROBE_READER, text=PROBE_QUESTION))
+                sent.append(time.perf_counter())
+                next_probe += PROBE_EVERY
+            await asyncio.sleep(0.01)
+        deadline = time.perf_counter() + 60
+        while len(_answers(api)) < len(sent) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        answered = [call.at for call in _answers(api)]
+        long_answered = sum(
+            "<i>" in str(c.params.get("text", ""))
+            for c in api.calls_to("sendMessage")
+            if c.params.get("chat_id") in LONG_READERS
         )
-        app = build_application(settings, engine=engine, polling=True)
-        await app.initialize()
-        assert app.post_init is not None and app.updater is not None
-        await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        await app.start()
-        try:
-            sent: list[float] = []
-            long_sent = 0
-            started = time.perf_counter()
-            next_long = next_probe = started
-            while time.perf_counter() - started < seconds:
-                now = time.perf_counter()
-                if crowded and now >= next_long:
-                    for reader in LONG_READERS:
-                        api.push_update(_update(reader, _long_question(article, reader)))
-                        long_sent += 1
-                    next_long += LONG_EVERY
-                if now >= next_probe:
-                    api.push_update(_update(PROBE_READER, PROBE_QUESTION))
-                    sent.append(time.perf_counter())
-                    next_probe += PROBE_EVERY
-                await asyncio.sleep(0.01)
-            deadline = time.perf_counter() + 60
-            while len(_answers(api)) < len(sent) and time.perf_counter() < deadline:
-                await asyncio.sleep(0.05)
-            answered = [call.at for call in _answers(api)]
-            long_answered = sum(
-                "<i>" in str(c.params.get("text", ""))
-                for c in api.calls_to("sendMessage")
-                if c.params.get("chat_id") in LONG_READERS
-            )
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
     return [at - at_sent for at_sent, at in zip(sent, answered, strict=False)], long_sent, long_answered
 
 

@@ -19,11 +19,10 @@ corpus. The timed steps use a new engine with the real encoder, serving that bas
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench import synth
 from bench.common import Row, Section
@@ -152,53 +151,19 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
     return section
 
 
-_ids = itertools.count(1)
-
-
-def _update(**message: Any) -> dict[str, Any]:
-    """A Telegram update with a private message from the admin."""
-    sender = {"id": ADMIN, "is_bot": False, "first_name": "Editor", "language_code": "nl"}
-    chat = {"id": ADMIN, "type": "private", "first_name": "Editor"}
-    number = next(_ids)
-    body = {"message_id": number, "date": int(time.time()), "chat": chat, "from": sender, **message}
-    return {"update_id": number, "message": body}
-
-
 async def _upload_through_bot(engine: Engine, config: EngineConfig) -> tuple[float, bool]:
     """Seconds from an admin's upload of ``UPLOAD`` to the bot's answer from it, and whether it was."""
-    from pydantic import SecretStr
-
-    from bench.botapi import TOKEN, BotApiStub
-    from bot.chat.telegram import build_application
-    from bot.core.settings import Settings
+    from bench.polling import polling_bot, private_message
 
     content = UPLOAD.encode("utf-8") + "\n\n".join(synth.paragraphs(7, seed=2032)).encode("utf-8") + b"\n"
-    with BotApiStub() as api:
-        settings = Settings(  # type: ignore[call-arg] # pydantic takes the plain values
-            _env_file=None,
-            telegram_bot_token=SecretStr(TOKEN),
-            telegram_api_base_url=api.base_url,
-            admin_user_ids=frozenset({ADMIN}),
-            corpus_dir=config.corpus_dir,
-            index_dir=config.index_dir,
-        )
-        app = build_application(settings, engine=engine, polling=True)
-        await app.initialize()
-        assert app.post_init is not None and app.updater is not None
-        await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        await app.start()
-        try:
-            api.add_file("upload-1", content)
-            document = {"file_id": "upload-1", "file_unique_id": "upload-1", "file_name": UPLOAD_NAME}
-            started = time.perf_counter()
-            api.push_update(_update(document={**document, "file_size": len(content)}))
-            await api.async_wait_for("editMessageText", timeout=120)  # the rebuild's summary
-            api.push_update(_update(text=UPLOAD_QUESTION))
-            (answer,) = (await api.async_wait_for("sendMessage", 2, timeout=60))[1:]
-            seconds = time.perf_counter() - started
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+    settings = {"admin_user_ids": frozenset({ADMIN}), "corpus_dir": config.corpus_dir, "index_dir": config.index_dir}
+    async with polling_bot(engine, **settings) as api:
+        api.add_file("upload-1", content)
+        document = {"file_id": "upload-1", "file_unique_id": "upload-1", "file_name": UPLOAD_NAME}
+        started = time.perf_counter()
+        api.push_update(private_message(ADMIN, document={**document, "file_size": len(content)}))
+        await api.async_wait_for("editMessageText", timeout=120)  # the rebuild's summary
+        api.push_update(private_message(ADMIN, text=UPLOAD_QUESTION))
+        (answer,) = (await api.async_wait_for("sendMessage", 2, timeout=60))[1:]
+        seconds = time.perf_counter() - started
     return seconds, "Nieuw zwembad in Zwolle" in str(answer.params.get("text", ""))

@@ -33,3 +33,14 @@ def test_every_benchmark_row_in_the_docs_is_a_row_of_a_committed_results_file() 
     quoted = {(path.name, row) for path in sorted((PROJECT / "docs").glob("*.md")) for row in benchmark_rows(path)}
     assert len(quoted) > 20  # the performance page quotes its tables
     assert [f"{name}: {row[:120]}" for name, row in sorted(quoted) if row not in committed] == []
+
+
+def test_the_quality_summary_is_the_committed_quality_results() -> None:
+    """``docs/quality.md``'s short table is what ``summary_table`` makes of ``bench/results/quality.json``."""
+    import json
+
+    from bench.quality.report import SUMMARY_HEADER, summary_table
+
+    committed = json.loads((PROJECT / "bench" / "results" / "quality.json").read_text("utf-8"))
+    (table,) = [t for t in tables(PROJECT / "docs" / "quality.md") if t[0] == SUMMARY_HEADER]
+    assert "\n".join(table) == summary_table(committed)

@@ -172,3 +172,49 @@ def _breakdown_json(breakdown: Breakdown) -> dict[str, Any]:
         }
         for s, ms in breakdown.items()
     }
+
+
+SUMMARY_SETS = ("qa_dev", "qa_dev_v2", "newsroom", "squad", "squad-vs-article")
+NONE = "\N{EN DASH}"  # a figure the set has not (no off-topic questions, no second article)
+SUMMARY_HEADER = (
+    "| set | half | recall@1 | recall@3 | BM25 r@1 / r@3 | dense r@1 / r@3 | answer sentence marked "
+    "| answerable refused | answerable hedged | off-topic refused | near-topic hedged or refused "
+    "| another article first |"
+)
+
+
+def summary_table(figures: dict[str, Any]) -> str:
+    """The short table of ``docs/quality.md``: every set's engine and baseline figures per half, two
+    decimals, from the JSON ``to_json`` wrote (``bench/results/quality.json``)."""
+
+    def cell(value: float | None) -> str:
+        return NONE if value is None else f"{value:.2f}"
+
+    def pair(method: dict[str, Any] | None) -> str:
+        if not method or method.get("recall_at_1") is None:
+            return NONE
+        return f"{cell(method['recall_at_1'])} / {cell(method['recall_at_3'])}"
+
+    lines = [SUMMARY_HEADER, "|---|---|" + "--:|" * 10]
+    for name in SUMMARY_SETS:
+        methods = figures["sets"].get(name)
+        if methods is None:
+            continue
+        for half in ("tune", "check"):
+            engine = methods["engine"][half]
+            keys = ("recall_at_1", "recall_at_3")
+            rank = [cell(engine[k]) for k in keys]
+            baselines = [pair(methods.get(m, {}).get(half)) for m in ("bm25", "dense")]
+            rest = [
+                cell(engine[k])
+                for k in (
+                    "answer_marked",
+                    "answerable_refused",
+                    "answerable_hedged",
+                    "off_topic_refused",
+                    "near_topic_hedged_or_refused",
+                    "other_article_first",
+                )
+            ]
+            lines.append("| " + " | ".join([name, half, *rank, *baselines, *rest]) + " |")
+    return "\n".join(lines)

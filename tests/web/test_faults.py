@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bench.botapi import BotApiStub, Fault
+from bot.core.redact import reader_tag
 from bot.core.texts import text
 from index import Engine
 from tests.support.updates import message_update
@@ -116,7 +117,9 @@ async def test_server_errors_are_logged_and_the_bot_carries_on(
             assert [s for s, _ in sent] == [200] and "Lvova-Belova" in sent[0][1], chat
     assert errors_counted() - errors == len(failing)
     logged = [r.getMessage() for r in caplog.records if "error while handling an update" in r.getMessage()]
-    assert all(any(f"chat {chat}," in m for m in logged) for chat in failing), logged
+    # Each failing chat is named by its tag, never its id (``reader_tag``).
+    assert all(any(f"chat {reader_tag(chat)}," in m for m in logged) for chat in failing), logged
+    assert not [m for m in logged for chat in failing if f"chat {chat}," in m]
     await assert_recovered(server, 100, 831)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -15,7 +15,7 @@ from bot.chat import context as conversation
 from bot.chat import fairness, readers
 from bot.chat.answers import Reply, compose, more_data, parse_more
 from bot.chat.groups import addressed_question
-from bot.chat.replies import escape, help_message, question_problem
+from bot.chat.replies import NO_PREVIEW, escape, help_message, question_problem
 from bot.chat.state import NotReady, engine, lang, state
 from bot.core import metrics
 from bot.core.deeplinks import resolve
@@ -25,8 +25,6 @@ from index import QuestionError, check_question, normalize_question
 from index.followups import Turn
 
 logger = logging.getLogger(__name__)
-
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -237,7 +235,7 @@ async def _send(
             parse_mode=ParseMode.HTML,
             reply_markup=markup if last else None,
             reply_parameters=quote if number == 1 else None,
-            link_preview_options=NO_PREVIEW,  # a passage's title links to its article: no page preview under it
+            link_preview_options=NO_PREVIEW,
         )
         sent.append(found.message_id)
     return sent

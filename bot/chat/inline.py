@@ -12,12 +12,12 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Update
+from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.chat.replies import MESSAGE_LIMIT, not_covered, passage_block, size
+from bot.chat.replies import MESSAGE_LIMIT, NO_PREVIEW, not_covered, passage_block, size
 from bot.chat.state import engine, lang, state
 from bot.core import metrics
 from bot.core.texts import Language, not_searched, text
@@ -31,9 +31,7 @@ DESCRIPTION_CHARS = 200  # clients show two or three lines of a result's descrip
 def _article(
     result_id: str, title: str, message: str, description: str | None = None, url: str | None = None
 ) -> InlineQueryResultArticle:
-    content = InputTextMessageContent(
-        message, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-    )
+    content = InputTextMessageContent(message, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
     short = (
         description[: DESCRIPTION_CHARS - 1] + "…"
         if description and len(description) > DESCRIPTION_CHARS

@@ -10,10 +10,14 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from telegram import LinkPreviewOptions
+
 from bot.core.texts import Language, not_searched, text
 from index import Document, Passage, QuestionError
 from index.documents import split_sentences
 
+# A passage's title links to its article: no page preview under an answer.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
 ELLIPSIS = "\u2026"  # marks where an excerpt of a passage too long for one message was cut
 

@@ -23,6 +23,7 @@ from index.pages import Article, PageError, read_page
 logger = logging.getLogger(__name__)
 
 MAX_SLUG_CHARS = 60
+HEADER_BYTES = 4096  # where a document's header lines are looked for
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -67,7 +68,8 @@ def find_by_url(folder: Path, url: str | None) -> str | None:
         if path.suffix.lower() not in TEXT_SUFFIXES:
             continue
         try:
-            header = read_header(path.read_text("utf-8", errors="replace")[:4000])
+            with path.open("rb") as file:  # the header lines are at the start: not the whole archive read
+                header = read_header(file.read(HEADER_BYTES).decode("utf-8", errors="replace"))
         except OSError:
             continue
         if same_url(header.url, url):

@@ -6,7 +6,9 @@ document's title ("Armenia icc: Hij zei ..." gives a sentence the subject its pr
 leave out), the cosine of the paragraph as a whole (context the sentence alone lacks), less half
 its hubness (below), and the BM25 score of its best sentence (names, dates and numbers that
 embeddings blur). Each is turned into a z-score and the four are added with equal weights, which
-a search of the weights on the tune halves picks too (docs/quality.md has the ablation).
+a search of the weights on the tune halves picks too. Which signals are fused and with what weights
+is one ``Fusion``, the engine's being ``ENGINE_FUSION``; the ablation (``bench.quality.ablation``,
+docs/quality.md) ranks with the same ``Fusion.fuse`` and other signals or weights.
 
 The z-scores are taken against the head of each signal's own list, its ``FUSION_HEAD`` best
 candidates, not against every candidate: a signal's spread over the whole corpus grows with the
@@ -38,6 +40,7 @@ asks for (``index.answertypes``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -124,23 +127,80 @@ class Answer:
         return {"question": self.question, "answered": self.answered, "outcome": self.outcome, "passages": passages}
 
 
+def _standardised(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``values`` in standard deviations above the mean of ``among``, along the last axis; 0 where
+    ``among`` does not spread."""
+    if values.shape[-1] < 2:
+        return np.zeros_like(values)
+    spread = among.std(axis=-1, keepdims=True)
+    flat = spread < 1e-9
+    out = (values - among.mean(axis=-1, keepdims=True)) / np.where(flat, 1, spread)
+    return np.where(flat, 0, out).astype(values.dtype, copy=False)
+
+
 def zscore(values: np.ndarray) -> np.ndarray:
-    spread = values.std()
-    if values.size < 2 or spread < 1e-9:
-        return np.zeros_like(values)
-    return (values - values.mean()) / spread
+    """``values`` in standard deviations above their mean, along the last axis (one row of
+    candidates per question)."""
+    return _standardised(values, values)
 
 
-def head_zscore(values: np.ndarray, head: int = FUSION_HEAD) -> np.ndarray:
+def head_zscore(values: np.ndarray, head: int | None = FUSION_HEAD) -> np.ndarray:
     """``values`` in standard deviations above the mean of their ``head`` largest (all of them
-    when there are no more): how each candidate stands among the contenders."""
-    if values.size <= head:
+    when there are no more, or ``head`` is None), along the last axis: how each candidate stands
+    among the contenders."""
+    if head is None or values.shape[-1] <= head:
         return zscore(values)
-    top = np.partition(values, -head)[-head:]
-    spread = top.std()
-    if spread < 1e-9:
-        return np.zeros_like(values)
-    return (values - top.mean()) / spread
+    return _standardised(values, np.partition(values, -head, axis=-1)[..., -head:])
+
+
+# The signals ``rank`` computes for each candidate paragraph (see the module docstring).
+SENTENCE = "sentence"  # its best sentence's cosine
+TITLED = "titled sentence"  # its best sentence's cosine, read after its document's title
+PARAGRAPH = "paragraph"  # its own cosine less half its hubness
+BM25 = "bm25"  # its best sentence's BM25
+SIGNALS = (SENTENCE, TITLED, PARAGRAPH, BM25)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the candidates' signals make one score: each signal named in ``weights`` is turned into a
+    z-score against its own ``head`` best candidates (every candidate when ``head`` is None), and
+    the z-scores are added with their weights; a weight of 0 leaves its signal out."""
+
+    weights: tuple[tuple[str, float], ...] = tuple((name, 1.0) for name in SIGNALS)
+    head: int | None = FUSION_HEAD
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in self.weights]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a signal is named twice in {names}")
+        if not any(weight for _, weight in self.weights):
+            raise ValueError("a fusion needs a signal with a weight other than 0")
+        if self.head is not None and self.head < 1:
+            raise ValueError(f"head must be at least 1, not {self.head}")
+
+    @classmethod
+    def equal(cls, *signals: str, head: int | None = FUSION_HEAD) -> Fusion:
+        """``signals`` with a weight of 1 each."""
+        return cls(tuple((name, 1.0) for name in signals), head)
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The signals it adds (weight other than 0), in order."""
+        return tuple(name for name, weight in self.weights if weight)
+
+    def fuse(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
+        """One score per candidate from ``scores`` (signal name → its score of each candidate, along
+        the last axis: one row per question is fused row by row)."""
+        missing = [name for name in self.signals if name not in scores]
+        if missing:
+            raise ValueError(f"no scores for the signals {missing}; there are {sorted(scores)}")
+        parts = [weight * head_zscore(scores[name], self.head) for name, weight in self.weights if weight]
+        return sum(parts[1:], start=parts[0])  # never empty (__post_init__)
+
+
+# What the engine ranks by: its four signals, equal weights, each against its FUSION_HEAD best.
+ENGINE_FUSION = Fusion()
 
 
 def titled(title: str, sentence: str) -> str:
@@ -180,9 +240,11 @@ def _rows_of(index: StoredIndex, paragraphs: np.ndarray) -> tuple[np.ndarray, np
     return rows.astype(np.int64), begins
 
 
-def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tuple[list[Passage], float]:
-    """The top ``k`` paragraphs for a question (its vector ``query`` and its text, for BM25), and
-    the question's relevance.
+def rank(
+    index: StoredIndex, query: np.ndarray, question: str, *, k: int, fusion: Fusion = ENGINE_FUSION
+) -> tuple[list[Passage], float]:
+    """The top ``k`` paragraphs for a question (its vector ``query`` and its text, for BM25) by
+    ``fusion`` of the ``SIGNALS``, and the question's relevance.
 
     The work per question follows the candidates, not the corpus: FAISS's and BM25's own top
     rows choose the candidate paragraphs, and only their sentence rows are scored. Up to
@@ -214,7 +276,7 @@ def rank(index: StoredIndex, query: np.ndarray, question: str, *, k: int) -> tup
     best_lexical = np.maximum.reduceat(lexical_rows, begins)
     best_titled = np.maximum.reduceat(inner_products(index.titled_vectors, member_rows, query), begins)
     whole = inner_products(index.paragraph_vectors, paragraphs, query) - index.paragraph_hubness[paragraphs] / 2
-    fused = head_zscore(best_dense) + head_zscore(best_titled) + head_zscore(whole) + head_zscore(best_lexical)
+    fused = fusion.fuse({SENTENCE: best_dense, TITLED: best_titled, PARAGRAPH: whole, BM25: best_lexical})
 
     background = inner_products(index.background, np.arange(len(index.background)), query)
     spread = max(float(background.std()), 1e-6)

@@ -12,7 +12,8 @@ gap between the two. Whatever the build spends above the floor is the cost of ev
 else: reading the corpus, BM25, FAISS, hubness, writing the files.
 
 The model is the engine's default (``multilingual-e5-small``, about 35 texts a second on
-2 cores): 200 paragraphs take about two minutes, floor included.
+2 cores): 200 paragraphs take about two minutes, floor included. ``run(model=...)`` builds with
+another (the smoke test's quick run takes a faster one).
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ FULL_SIZES = (200, 1_000)
 QUICK_SIZES = (20,)
 
 
-def measure(size: int) -> dict[str, Any]:
-    """Build an index over ``size`` synthetic paragraphs in this process; the figures."""
+def measure(size: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
+    """Build an index over ``size`` synthetic paragraphs in this process with ``model``; the figures."""
     from index import Engine, EngineConfig
     from index.encoders import open_encoder
 
-    encoder = open_encoder(DEFAULT_MODEL)
+    encoder = open_encoder(model)
     encoder.documents(synth.sentences(2 * BATCH))  # warm: worker threads started, first allocations made
     loaded_mb = memory().rss_mb
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -74,13 +75,13 @@ def measure(size: int) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool = False, full: bool = False) -> Section:
+def run(*, quick: bool = False, full: bool = False, model: str = DEFAULT_MODEL) -> Section:
     section = Section("build")
     sizes = QUICK_SIZES if quick else FULL_SIZES if full else DEFAULT_SIZES
     points = []
     for size in sizes:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.build", str(size)],
+            [sys.executable, "-m", "bench.build", str(size), model],
             cwd=PROJECT,
             capture_output=True,
             text=True,
@@ -124,4 +125,4 @@ if __name__ == "__main__":
     import logging
 
     logging.disable(logging.WARNING)  # "rebuilding the index" is expected; stdout carries the JSON
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), *sys.argv[2:3])))

@@ -26,7 +26,7 @@ PROBE_READER = 5100
 LONG_EVERY = 0.5
 PROBE_EVERY = 2.5  # under the reader's own throttle (5 questions in 10 s)
 SECONDS = 30.0
-QUICK_SECONDS = 6.0
+QUICK_SECONDS = 3.0  # two probes alone, two among the crowd
 TARGET_SECONDS = 2.0
 PROBE_QUESTION = "Wat moet Armenië doen als Poetin op bezoek komt?"
 

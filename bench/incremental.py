@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from index import Engine, EngineConfig
 
 SIZES = (1_000, 10_000)
-QUICK_SIZES = (200,)
+QUICK_SIZES = (20,)
 POOL = 120  # distinct paragraphs in the base corpus
 TARGET_ADD_SECONDS = 15.0
 ARTICLE_NAME = "zz-nieuwe-brug-2031-05.txt"  # sorted last, as a new file usually is not

@@ -28,7 +28,7 @@ from index.encoders import Encoder
 from index.vectors import APPROXIMATE_FROM, approximate_index, describe, make_vector_index, one_thread
 
 SIZES = (10_000, 100_000, 1_000_000)
-QUICK_SIZES = (2_000, 20_000)
+QUICK_SIZES = (1_000, 2_000)
 QUERIES = 200
 EXACT_TIMED = {10_000: 200, 100_000: 100, 1_000_000: 30}  # single exact searches timed per size
 TARGET_MS = 5.0

@@ -1,6 +1,9 @@
 """The engine-level benchmarks run end to end in their quick form and produce the documented results.
 
-No timing is asserted: these are benchmarks, not timed tests.
+No timing is asserted: these are benchmarks, not timed tests. They run with the scale benchmarks'
+model (``use-multilingual`` unless ``EMBEDDING_MODEL`` says otherwise), which encodes about a
+hundred times faster than the default one: each benchmark takes its whole path, builds
+included, in seconds (the default model's answers are tested in ``tests/index``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,14 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from bench import build, latency, report, scale
-from bench.common import Row, Section, machine
-from index.encoders import Encoder
+from bench.common import Row, Section, machine, scale_model
+from index.encoders import Encoder, open_encoder
+
+
+@pytest.fixture(scope="module")
+def fast_encoder() -> Encoder:
+    """The scale benchmarks' model, loaded once for these tests."""
+    return open_encoder(scale_model())
 
 
 def _finite(value: float | None) -> bool:
@@ -32,8 +41,12 @@ def _check(section: Section) -> None:
             assert _finite(row.baseline_median) and row.ratio is not None
 
 
-def test_quick_engine_benchmarks_write_table_json_and_plots(encoder: Encoder, tmp_path: Path) -> None:
-    sections = [latency.run(encoder, quick=True), build.run(quick=True), scale.run(encoder, quick=True)]
+def test_quick_engine_benchmarks_write_table_json_and_plots(fast_encoder: Encoder, tmp_path: Path) -> None:
+    sections = [
+        latency.run(fast_encoder, quick=True),
+        build.run(quick=True, model=fast_encoder.name),
+        scale.run(fast_encoder, quick=True),
+    ]
     for section in sections:
         _check(section)
 
@@ -63,16 +76,16 @@ def test_quick_end_to_end_benchmark_asks_starts_and_weighs_workers() -> None:
     assert together.baseline == "one worker" and together.ratio is not None and together.ratio > 1
 
 
-def test_quick_incremental_and_fairness_benchmarks_measure_what_they_name(encoder: Encoder) -> None:
+def test_quick_incremental_and_fairness_benchmarks_measure_what_they_name(fast_encoder: Encoder) -> None:
     from bench import fairness, incremental
 
-    added = incremental.run(encoder, quick=True)
+    added = incremental.run(fast_encoder, quick=True)
     _check(added)
     unchanged, new_file, uploaded = added.rows
     assert unchanged.note.startswith("0 texts encoded")  # an unchanged corpus encodes nothing
     assert "1 document embedded" in new_file.note and "answered from the new article: yes" in new_file.note
     assert "sent by an admin" in uploaded.name and "answered from the new article: yes" in uploaded.note
-    fair = fairness.run(encoder, quick=True)
+    fair = fairness.run(fast_encoder, quick=True)
     _check(fair)
     crowded, alone = fair.rows
     assert crowded.baseline == "the same reader alone" and crowded.samples >= 2 and alone.samples >= 2

@@ -60,6 +60,20 @@ def load_sets(eval_dir: Path = EVAL_DIR, names: Iterable[str] = SETS) -> dict[st
     return sets
 
 
+def first_of_each_kind(sets: dict[str, list[Question]], limit: int) -> dict[str, list[Question]]:
+    """Each set cut to its first ``limit`` questions of each kind, in file order: both halves from
+    two on, since halves alternate within each kind."""
+    cut: dict[str, list[Question]] = {}
+    for name, questions in sets.items():
+        seen: dict[str, int] = {}
+        cut[name] = []
+        for question in questions:
+            seen[question.kind] = seen.get(question.kind, 0) + 1
+            if seen[question.kind] <= limit:
+                cut[name].append(question)
+    return cut
+
+
 def open_engine(
     corpus_dir: Path, index_dir: Path, encoder: Encoder | None = None, model: str = DEFAULT_MODEL
 ) -> Engine:
@@ -214,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="only these question sets")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where quality.md and quality.json go")
     parser.add_argument("--workers", type=int, default=WORKERS, help="questions asked at once")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the embedding model (default: the engine's)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="only the first N questions of each kind in each set and the first N dialogues: a quick run "
+        "that shows the report is written, whose figures mean little",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # imported (with baselines) at DEBUG
@@ -221,16 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     sets = load_sets(names=args.sets)
+    if args.limit is not None:
+        sets = first_of_each_kind(sets, args.limit)
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         built = time.perf_counter()
-        engines = open_engines(Path(tmp), squad="squad" in sets, newsroom="newsroom" in sets)
+        engines = open_engines(Path(tmp), squad="squad" in sets, newsroom="newsroom" in sets, model=args.model)
         timings = {"engines built": time.perf_counter() - built}
         results, asked = measure(engines, sets, args.workers)
         timings.update(asked)
         talked = None
         if engines.newsroom is not None:
             started_dialogues = time.perf_counter()
-            talked = dialogues.figures(dialogues.measure(engines.newsroom))
+            chats = dialogues.load()[: args.limit] if args.limit is not None else None
+            talked = dialogues.figures(dialogues.measure(engines.newsroom, chats))
             timings["dialogues"] = time.perf_counter() - started_dialogues
 
     questions = [q for qs in sets.values() for q in qs]

@@ -1,12 +1,16 @@
-"""The quality harness on tiny hand-made cases: scoring, halves, the SQuAD corpus, targets, tables.
+"""The quality harness on tiny hand-made cases: scoring, halves, the SQuAD corpus, targets, tables;
+and ``python -m bench.quality`` once, on its smallest run, writing its report.
 
-No model and no engine: these check the harness's own arithmetic and guards, so the quality
-figures of ``tests/index/test_quality.py`` can be trusted.
+Apart from that run, no model and no engine: these check the harness's own arithmetic and
+guards, so the quality figures of ``tests/index/test_quality.py`` can be trusted.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,10 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.common import scale_model
 from bench.quality import data
 from bench.quality.data import DataError, Gold, Question
 from bench.quality.report import render
-from bench.quality.run import evaluate
+from bench.quality.run import evaluate, first_of_each_kind, main
 from bench.quality.scoring import Result, aggregate, first_hit, marks_answer, rank_of_gold, tabulate
 from bench.quality.targets import MAX_GAP, TARGETS, Target, check, gaps, metric
 from index import load_corpus
@@ -259,3 +264,48 @@ def test_report_tables_are_well_formed_markdown() -> None:
         widths = {line.count("|") for line in block.splitlines()}
         assert len(widths) == 1, block  # no cell breaks its row (a "|" inside a name would)
     assert "FAIL" in text and "PASS" in text and "not measured" in text
+
+
+def test_each_set_can_be_cut_to_its_first_questions_of_each_kind() -> None:
+    questions = [
+        _question(kind, half, position=i)
+        for i, (kind, half) in enumerate(
+            [("answerable", "tune"), ("off_topic", "tune"), ("answerable", "check"), ("answerable", "tune")]
+        )
+    ]
+    cut = first_of_each_kind({"qa_dev_v2": questions}, 2)
+    assert cut == {"qa_dev_v2": questions[:3]}
+
+
+@pytest.fixture
+def quiet_loggers_restored() -> Iterator[None]:
+    """``main`` quietens the loggers of bm25s and the engine, as a command does; put them back."""
+    names = ("bm25s", "index.engine")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.usefixtures("quiet_loggers_restored")
+def test_the_report_is_written_with_every_table(tmp_path: Path) -> None:
+    """``python -m bench.quality`` at its smallest: two questions of each kind of the article's first
+    set and of the newsroom set, two dialogues, the fast model; quality.md and quality.json."""
+    argv = ["--sets", "qa_dev", "newsroom", "--limit", "2", "--model", scale_model(), "--out", str(tmp_path)]
+    assert main([*argv, "--workers", "1"]) in (0, 1)  # 1: a target missed, which so few questions may
+    text = (tmp_path / "quality.md").read_text("utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert [h.split(":")[0] for h in headings] == [
+        "qa_dev",
+        "newsroom",
+        "Tune against check (engine)",
+        "Targets",
+        "dialogues",
+    ]
+    assert "| engine |" in text and "| bm25 |" in text and "| dense |" in text  # the engine beside both baselines
+    figures = json.loads((tmp_path / "quality.json").read_text("utf-8"))
+    assert set(figures["sets"]) == {"qa_dev", "newsroom"}
+    assert {"by_article", "by_language", "by_style", "gaps", "targets", "timings"} <= set(figures)
+    assert set(figures["dialogues"]) == {"in context", "each turn alone"}
+    counts = figures["sets"]["newsroom"]["engine"]["all"]
+    assert (counts["answerable"], counts["off_topic"], counts["near_topic"]) == (2, 2, 2)

@@ -26,7 +26,7 @@ PROBE_READER = 5100
 LONG_EVERY = 0.5
 PROBE_EVERY = 2.5  # under the reader's own throttle (5 questions in 10 s)
 SECONDS = 30.0
-QUICK_SECONDS = 3.0  # two probes alone, two among the crowd
+QUICK_SECONDS, QUICK_PROBE_EVERY = 1.5, 1.0  # two probes alone, two among the crowd
 TARGET_SECONDS = 2.0
 PROBE_QUESTION = "Wat moet Armenië doen als Poetin op bezoek komt?"
 
@@ -38,9 +38,12 @@ def _long_question(article: str, reader: int) -> str:
     return (text[: MAX_QUESTION_CHARS - 1].rsplit(" ", 1)[0] + "?")[:MAX_QUESTION_CHARS]
 
 
-async def _probe_latencies(engine: Any, root: Path, seconds: float, *, crowded: bool) -> tuple[list[float], int, int]:
-    """Seconds from each of the probe reader's questions to its answer, with or without the crowd;
-    the long questions sent, and how many of them were answered with passages."""
+async def _probe_latencies(
+    engine: Any, root: Path, seconds: float, *, crowded: bool, probe_every: float = PROBE_EVERY
+) -> tuple[list[float], int, int]:
+    """Seconds from each of the probe reader's questions, one every ``probe_every``, to its answer,
+    with or without the crowd; the long questions sent, and how many of them were answered with
+    passages."""
     from bench.polling import polling_bot, private_message
     from bench.quality.data import ARTICLE
 
@@ -65,7 +68,7 @@ async def _probe_latencies(engine: Any, root: Path, seconds: float, *, crowded: 
             if now >= next_probe:
                 api.push_update(private_message(PROBE_READER, text=PROBE_QUESTION))
                 sent.append(time.perf_counter())
-                next_probe += PROBE_EVERY
+                next_probe += probe_every
             await asyncio.sleep(0.01)
         deadline = time.perf_counter() + 60
         while len(_answers(api)) < len(sent) and time.perf_counter() < deadline:
@@ -90,15 +93,17 @@ def run(encoder: Encoder, *, quick: bool = False) -> Section:
     from index import Engine, EngineConfig
 
     section = Section("fairness")
-    seconds = QUICK_SECONDS if quick else SECONDS
+    seconds, probe_every = (QUICK_SECONDS, QUICK_PROBE_EVERY) if quick else (SECONDS, PROBE_EVERY)
     with tempfile.TemporaryDirectory(prefix="bench-fairness-") as tmp:
         root = Path(tmp)
         (root / "corpus").mkdir()
         shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
         engine = Engine(EngineConfig(corpus_dir=root / "corpus", index_dir=root / "index", cache_size=0), encoder)
         engine.load()
-        alone, _, _ = asyncio.run(_probe_latencies(engine, root, seconds, crowded=False))
-        crowded, long_sent, long_answered = asyncio.run(_probe_latencies(engine, root, seconds, crowded=True))
+        alone, _, _ = asyncio.run(_probe_latencies(engine, root, seconds, crowded=False, probe_every=probe_every))
+        crowded, long_sent, long_answered = asyncio.run(
+            _probe_latencies(engine, root, seconds, crowded=True, probe_every=probe_every)
+        )
     baseline = percentile(alone, 50) if alone else None
     for name, values in (("with three readers sending 1,000-character questions", crowded), ("alone", alone)):
         if not values:

@@ -5,7 +5,8 @@ sentence, titled-sentence and paragraph vectors are encoded ``TEXT_BLOCK`` texts
 appended to ``.npy`` files; BM25 is built and saved before FAISS, which then reads the sentence
 vectors back a block at a time. A document the served index already holds unchanged (same
 digest, see ``index.reuse``) has its rows copied from that index's files instead of encoded,
-and so has the background; only new and changed documents reach the encoder. The default
+and so has the background (also from the encoder's previous build in this process, for a fresh
+index folder); only new and changed documents reach the encoder. The default
 model embeds each text on its own, so copied and encoded rows are the ones a full build gives;
 hubness is always computed again, from the paragraph vectors, in the same blocks as a full build.
 """
@@ -13,6 +14,8 @@ hubness is always computed again, from the paragraph vectors, in the same blocks
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 TEXT_BLOCK = BATCH * 64  # texts handed to the encoder per call: 4,096
 SENTENCES_FILE = "sentences.npy"
+# The background vectors each live encoder last built with, by their digest (see ``reuse``).
+_BACKGROUND: weakref.WeakKeyDictionary[Encoder, dict[str, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
+_BACKGROUND_LOCK = threading.Lock()
 
 # For one document and one vector file: its rows ``[start, stop)`` in the served file, or its texts.
 Part = tuple[int, int] | list[str]
@@ -98,8 +104,7 @@ def write_build(
         write("paragraphs.npy", paragraph_count, None if served is None else served.paragraphs, _paragraph_texts)
     background = background_texts()
     key = background_digest(background, model=model, query_prompt=prompts.query, document_prompt=prompts.document)
-    kept = served.background_for(key) if served else None
-    documents_side, questions = kept or (encoder.documents(background), encoder.queries(background))
+    documents_side, questions = _background_vectors(key, background, encoder, served)
     save_rows(folder / "background.npy", documents_side)
     save_rows(folder / "background_queries.npy", questions)
     save_rows(folder / "hubness.npy", _hubness(RowFile(folder / "paragraphs.npy"), questions))
@@ -125,6 +130,29 @@ def write_build(
         embedded=len(fresh),
         reused=len(documents) - len(fresh),
     )
+
+
+def _background_vectors(
+    key: str, background: list[str], encoder: Encoder, served: Reusable | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The background's passage and question vectors for ``key``: from the served index or an
+    earlier build by this encoder object when either made them as ``key`` says, else encoded now
+    (the ~100 sentences twice: seconds on a 2-core machine, for every fresh index folder)."""
+    kept = served.background_for(key) if served else None
+    with _BACKGROUND_LOCK:
+        try:
+            made = _BACKGROUND.setdefault(encoder, {})
+        except TypeError:  # an encoder that cannot be weakly referenced or hashed: nothing kept
+            made = {}
+        kept = kept or made.get(key)
+    if kept is None:
+        kept = encoder.documents(background), encoder.queries(background)
+        for vectors in kept:
+            vectors.setflags(write=False)
+    with _BACKGROUND_LOCK:
+        made.clear()  # one background per encoder: the newest
+        made[key] = kept
+    return kept
 
 
 def _sentence_rows(document: Document) -> list[str]:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real default model, loaded once, and engines over temporary corpora."""
+"""Shared fixtures: the real default model, loaded once, a hashing stand-in for tests of mechanics,
+and engines over temporary corpora."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from index import DEFAULT_MODEL, Engine, EngineConfig
 from index.encoders import Encoder, open_encoder
+from tests.support.hashing import HashingEncoder
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
@@ -38,17 +40,46 @@ def article_engine(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -
     return engine
 
 
-@pytest.fixture
-def make_engine(tmp_path: Path, encoder: Encoder) -> Callable[..., Engine]:
-    """Build an unloaded engine over a fresh corpus folder holding ``files`` (name → text or bytes)."""
+MakeEngine = Callable[..., Engine]
 
+
+@pytest.fixture(scope="session")
+def hashing() -> Encoder:
+    """The deterministic stand-in for the model (``tests.support.hashing``)."""
+    return HashingEncoder()
+
+
+def _maker(folder: Path, encoder: Encoder, model: str) -> MakeEngine:
     def make(files: dict[str, str | bytes] | None = None, **config: object) -> Engine:
-        corpus = tmp_path / "corpus"
+        corpus = folder / "corpus"
         corpus.mkdir(exist_ok=True)
         for name, content in (files or {}).items():
             path = corpus / name
             path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        settings = EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index", **config)  # type: ignore[arg-type]
+        config.setdefault("model", model)
+        settings = EngineConfig(corpus_dir=corpus, index_dir=folder / "index", **config)  # type: ignore[arg-type]
         return Engine(settings, encoder)
 
     return make
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, encoder: Encoder) -> MakeEngine:
+    """Build an unloaded engine with the real model over a fresh corpus folder holding ``files``
+    (name → text or bytes); each call shares the folder, so a second engine sees the first's index."""
+    return _maker(tmp_path, encoder, DEFAULT_MODEL)
+
+
+@pytest.fixture
+def make_hashed_engine(tmp_path: Path, hashing: Encoder) -> MakeEngine:
+    """``make_engine`` with the hashing stand-in: for tests of files, manifests and rebuilds."""
+    return _maker(tmp_path, hashing, hashing.name)
+
+
+def copy_article_index(article_engine: Engine, folder: Path) -> tuple[Path, Path]:
+    """A private copy of the article's corpus and built index under ``folder``: ``(corpus, index)``.
+    An engine over the copy loads it instead of building it again, and may change it."""
+    corpus, index = folder / "corpus", folder / "index"
+    shutil.copytree(article_engine.config.corpus_dir, corpus, dirs_exist_ok=True)
+    shutil.copytree(article_engine.config.index_dir, index, dirs_exist_ok=True)
+    return corpus, index

@@ -14,7 +14,7 @@ from bench.botapi import TOKEN
 from bot.chat.telegram import build_application
 from bot.core.settings import Settings
 from index import Engine
-from tests.conftest import ARTICLE
+from tests.conftest import copy_article_index
 from tests.support.recording import Call, RecordingRequest
 from tests.support.updates import ADMIN_ID, parse
 
@@ -118,8 +118,9 @@ async def article_bot(make_bot: MakeBot, article_engine: Engine) -> Bot:
 
 
 @pytest.fixture
-def own_corpus(tmp_path: Path, make_engine: Callable[..., Engine]) -> Engine:
-    """An engine over a private copy of the article that admin tests may change."""
-    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+def own_corpus(tmp_path: Path, article_engine: Engine) -> Engine:
+    """An engine over a private copy of the article and its index, which admin tests may change."""
+    corpus, index = copy_article_index(article_engine, tmp_path)
+    engine = Engine(replace(article_engine.config, corpus_dir=corpus, index_dir=index), article_engine.encoder)
     engine.load()
     return engine

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,22 +45,32 @@ async def finished(bot: Bot) -> Outcome:
     return await state.reindexer.task
 
 
-async def test_reindex_answers_at_once_and_edits_in_a_summary(admin_bot: Bot) -> None:
+async def test_reindex_answers_at_once_and_edits_in_a_summary(admin_bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     version = engine_of(admin_bot).index.version
     ok = metrics.REINDEXES.labels("ok")._value.get()
-    # A bigger corpus, so the rebuild is still running while the question below is answered.
-    paragraphs = (f"Alinea {n} gaat over onderwerp {n * 7919 % 1000} en niets anders." for n in range(600))
-    (corpus(admin_bot) / "bulk.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    # The rebuild is held once it has started, so it is still running while the question below is answered.
+    building, release = threading.Event(), threading.Event()
+    build = engine_of(admin_bot).build
+
+    def held_build(*args: Any, **kwargs: Any) -> Any:
+        building.set()
+        release.wait(60)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(engine_of(admin_bot), "build", held_build)
+    (corpus(admin_bot) / "texel.txt").write_bytes(TEXEL)
     (progress,) = await admin_bot.send(text_update("/reindex", user_id=ADMIN_ID, language_code="en"))
     assert str(progress.params["text"]).startswith("Rebuilding the index")
+    assert await asyncio.to_thread(building.wait, 60)
     (reply,) = await admin_bot.replies(text_update(QUESTION))
     assert ANSWER_SENTENCE in reply
     assert admin_bot.app.bot_data[STATE].reindexer.running  # answered from the old index meanwhile
     assert engine_of(admin_bot).index.version == version
+    release.set()
     await finished(admin_bot)
     (summary,) = admin_bot.api.calls_to("editMessageText")
     assert summary.params["message_id"] == progress.result["message_id"]  # the progress message, edited
-    assert str(summary.params["text"]).startswith("Index rebuilt: 2 documents, 608 paragraphs in ")
+    assert str(summary.params["text"]).startswith("Index rebuilt: 2 documents, 9 paragraphs in ")
     assert engine_of(admin_bot).index.version != version
     assert metrics.REINDEXES.labels("ok")._value.get() == ok + 1
 

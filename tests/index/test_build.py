@@ -25,10 +25,12 @@ TWO_DOCUMENTS = {
 }
 
 
-def test_a_streamed_build_gives_the_vectors_of_one_call(make_engine: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_streamed_build_gives_the_vectors_of_one_call(
+    make_hashed_engine: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Blocks of one batch each (the smallest a build uses) give the vectors embedding every text at once does."""
     monkeypatch.setattr(build_module, "TEXT_BLOCK", 64)
-    engine = make_engine(TWO_DOCUMENTS)
+    engine = make_hashed_engine(TWO_DOCUMENTS)
     engine.load()
     index = engine.index
     paragraphs = load_corpus(engine.config.corpus_dir).paragraphs
@@ -46,11 +48,11 @@ def test_a_streamed_build_gives_the_vectors_of_one_call(make_engine: Make, monke
     assert not list((engine.config.index_dir / index.version).glob(".*"))  # the block files are gone
 
 
-def test_a_loaded_index_gives_back_every_paragraph_and_sentence(make_engine: Make) -> None:
-    engine = make_engine(TWO_DOCUMENTS)
+def test_a_loaded_index_gives_back_every_paragraph_and_sentence(make_hashed_engine: Make) -> None:
+    engine = make_hashed_engine(TWO_DOCUMENTS)
     engine.load()
     corpus = load_corpus(engine.config.corpus_dir)
-    reloaded = make_engine()
+    reloaded = make_hashed_engine()
     reloaded.load(build=False)
     assert list(reloaded.index.paragraphs) == corpus.paragraphs
     assert reloaded.sources() == corpus.documents
@@ -59,11 +61,11 @@ def test_a_loaded_index_gives_back_every_paragraph_and_sentence(make_engine: Mak
     assert [int(x) for x in reloaded.index.sentence_offset] == [s for _, s in rows]
 
 
-def test_a_loaded_index_maps_its_files_instead_of_reading_them(make_engine: Make) -> None:
+def test_a_loaded_index_maps_its_files_instead_of_reading_them(make_hashed_engine: Make) -> None:
     """Mapped pages are the page cache's: every worker serving the version shares them."""
-    engine = make_engine({ARTICLE.name: ARTICLE.read_bytes()})
+    engine = make_hashed_engine({ARTICLE.name: ARTICLE.read_bytes()})
     engine.load()
-    reader = make_engine()
+    reader = make_hashed_engine()
     reader.load(build=False)
     folder = engine.config.index_dir / reader.index.version
     maps = Path("/proc/self/maps").read_text()

@@ -78,14 +78,14 @@ def test_whitespace_is_normalised_and_answers_are_cached(article_engine: Engine)
     assert article_engine.ask("Wie is Maria Lvova-Belova?") is first
 
 
-def test_empty_corpus_is_a_clear_error(make_engine: Make) -> None:
-    engine = make_engine({})
+def test_empty_corpus_is_a_clear_error(make_hashed_engine: Make) -> None:
+    engine = make_hashed_engine({})
     with pytest.raises(CorpusError, match="no readable documents"):
         engine.load()
 
 
-def test_non_utf8_file_is_named_and_the_rest_indexed(make_engine: Make) -> None:
-    engine = make_engine(
+def test_non_utf8_file_is_named_and_the_rest_indexed(make_hashed_engine: Make) -> None:
+    engine = make_hashed_engine(
         {
             "good.txt": "Armenië sluit zich aan bij het Internationaal Strafhof.",
             "broken.txt": "Caf\xe9".encode("latin-1") + b"\xff\xfe",
@@ -97,14 +97,14 @@ def test_non_utf8_file_is_named_and_the_rest_indexed(make_engine: Make) -> None:
     assert [d.name for d in engine.sources()] == ["good.txt"]
 
 
-def test_only_non_utf8_files_name_them_in_the_error(make_engine: Make) -> None:
-    engine = make_engine({"broken.txt": b"\xff\xfe\xfa"})
+def test_only_non_utf8_files_name_them_in_the_error(make_hashed_engine: Make) -> None:
+    engine = make_hashed_engine({"broken.txt": b"\xff\xfe\xfa"})
     with pytest.raises(CorpusError, match=r"broken\.txt: not UTF-8"):
         engine.reindex()
 
 
-def test_second_reindex_while_one_runs_is_refused(make_engine: Make, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = make_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
+def test_second_reindex_while_one_runs_is_refused(make_hashed_engine: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_hashed_engine({"a.txt": "Armenië sluit zich aan bij het Strafhof."})
     engine.load()
     started, release = threading.Event(), threading.Event()
     build = engine.build
@@ -198,10 +198,12 @@ def test_an_answered_question_gets_all_k_passages_not_only_the_relevant_ones(art
     assert "Lvova-Belova" in answer.passages[0].text
 
 
-def test_each_sentence_is_also_embedded_after_its_document_title(make_engine: Make) -> None:
+def test_each_sentence_is_also_embedded_after_its_document_title(make_hashed_engine: Make) -> None:
     """The fourth ranking signal reads a sentence after its document's title, which names the
     subject a sentence's pronouns leave out."""
-    engine = make_engine({"koning-willem-alexander.txt": "Hij opende gisteren een brug. Het regende.\n\n# Elders\n"})
+    engine = make_hashed_engine(
+        {"koning-willem-alexander.txt": "Hij opende gisteren een brug. Het regende.\n\n# Elders\n"}
+    )
     engine.load()
     index = engine.index
     assert index.documents[0].title == "Koning willem alexander"
@@ -218,13 +220,13 @@ def test_each_sentence_is_also_embedded_after_its_document_title(make_engine: Ma
     assert not np.allclose(plain, index.titled_vectors, atol=1e-3)
 
 
-def test_a_new_title_line_rebuilds_the_index_with_the_titled_sentences(make_engine: Make) -> None:
+def test_a_new_title_line_rebuilds_the_index_with_the_titled_sentences(make_hashed_engine: Make) -> None:
     """The titled vectors hold the title, so an index built before a title changed is stale."""
-    engine = make_engine({"brug.txt": "Hij opende gisteren een brug."})
+    engine = make_hashed_engine({"brug.txt": "Hij opende gisteren een brug."})
     engine.load()
     before = engine.index.version
     (engine.config.corpus_dir / "brug.txt").write_text("title: Koning opent brug\nHij opende gisteren een brug.")
-    reopened = make_engine()
+    reopened = make_hashed_engine()
     reopened.load()
     assert reopened.index.version != before
     assert [d.title for d in reopened.sources()] == ["Koning opent brug"]

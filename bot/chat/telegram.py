@@ -30,7 +30,7 @@ from bot.core.redact import protect, reader_tag
 from bot.core.settings import Settings, SettingsError
 from bot.core.shared import RedisLink
 from bot.core.texts import Language
-from index import CorpusError, Engine, IndexFileError, ModelError
+from index import Engine, EngineError
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def run_polling(settings: Settings) -> int:
     except InvalidToken:
         logger.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 1
-    except (CorpusError, IndexFileError, ModelError) as exc:
+    except EngineError as exc:
         logger.error("cannot start: %s", exc)
         return 1
     except NetworkError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import metrics
-from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy, ReindexCancelled
+from index import BuildReport, Engine, EngineError
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Reindexer:
         try:
             outcome = await asyncio.to_thread(engine.reindex, cancelled=cancelled)
             metrics.REINDEXES.labels("ok").inc()
-        except (CorpusError, IndexFileError, ReindexBusy, ReindexCancelled) as exc:  # one line, no traceback
+        except EngineError as exc:  # the engine's own errors say what went wrong in one line: no traceback
             outcome = Failure(str(exc))
             metrics.REINDEXES.labels("failed").inc()
             logger.warning("rebuild failed: %s", exc)

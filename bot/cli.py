@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "add":
             return add_article(settings, args.source, lang=console_language())
         if command == "stats":
-            from bot.core.stats import run
+            from bot.stats_command import run
 
             return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval, lang=console_language())
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from bot.core.redact import hide_updates, install, secrets_of
 from bot.core.settings import Settings, SettingsError, load_settings, unknown_dotenv_keys
 from bot.core.texts import Language
-from index import Answer, CorpusError, Engine, IndexFileError, ModelError, QuestionError, ReindexBusy
+from index import Answer, Engine, EngineError, QuestionError
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "add":
             return add_article(settings, args.source, lang=console_language())
         if command == "stats":
-            from bot.core.stats import run
+            from bot.stats_command import run
 
             return run(settings, args.days, csv_file=args.csv, export_file=args.export_eval, lang=console_language())
         engine = Engine.open(settings.engine_config(), progress=sys.stderr.isatty())
@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(engine, args.question, as_json=args.json, k=args.k, lang=console_language(), dialog=args.dialog)
         chat(engine, lang=console_language(), followup_minutes=settings.followup_minutes)
         return 0
-    except (CorpusError, IndexFileError, ModelError, ReindexBusy) as exc:
+    except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file-system fault the engine does not name itself

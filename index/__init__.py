@@ -3,6 +3,8 @@
 from index.documents import Corpus, CorpusError, Document, Paragraph, load_corpus
 from index.encoders import DEFAULT_MODEL, ModelError
 from index.engine import BuildReport, Engine, EngineConfig, ReindexBusy, ReindexCancelled
+from index.errors import EngineError
+from index.pages import PageError
 from index.questions import (
     QuestionError,
     QuestionProblem,
@@ -10,7 +12,7 @@ from index.questions import (
     normalize_question,
 )
 from index.search import OUTCOMES, Answer, Outcome, Passage
-from index.store import IndexFileError
+from index.store import IndexFileError, IndexWriteError
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -22,9 +24,12 @@ __all__ = [
     "Document",
     "Engine",
     "EngineConfig",
+    "EngineError",
     "IndexFileError",
+    "IndexWriteError",
     "ModelError",
     "Outcome",
+    "PageError",
     "Paragraph",
     "Passage",
     "QuestionError",

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.errors import EngineError
+
 logger = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -36,7 +38,7 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
 _SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(\[]?[A-Z\u00c0-\u00de0-9])")
 
 
-class CorpusError(Exception):
+class CorpusError(EngineError):
     """The corpus cannot be read or holds nothing to index."""
 
 

@@ -44,6 +44,8 @@ from typing import Protocol
 
 import numpy as np
 
+from index.errors import EngineError
+
 logger = logging.getLogger(__name__)
 
 E5_MODEL = "multilingual-e5-small"
@@ -65,7 +67,7 @@ USE_CHUNK = 32
 Check = Callable[[], None]  # called before each batch of a build; raises to stop it
 
 
-class ModelError(Exception):
+class ModelError(EngineError):
     """The configured embedding model cannot be loaded."""
 
 

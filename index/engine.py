@@ -16,6 +16,7 @@ from index.answertypes import expected_type, holds
 from index.build import Prompts, write_build
 from index.documents import SUFFIXES, Corpus, CorpusError, Document, corpus_fingerprint, load_corpus
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
+from index.errors import EngineError
 from index.questions import check_question
 from index.search import Answer, Outcome, Passage, calibrated_bars, rank
 from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
@@ -23,11 +24,11 @@ from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
 logger = logging.getLogger(__name__)
 
 
-class ReindexBusy(RuntimeError):
+class ReindexBusy(EngineError, RuntimeError):
     """A rebuild is already running in this process."""
 
 
-class ReindexCancelled(RuntimeError):
+class ReindexCancelled(EngineError, RuntimeError):
     """A rebuild stopped on request before it published anything (the process is stopping)."""
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.errors import EngineError
+
 # Fewer words than this is a page's menu or teaser (trafilatura then falls back to whatever text
 # the page has), not an article: the shortest news item is a few sentences.
 MIN_ARTICLE_WORDS = 20
@@ -23,7 +25,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]+")
 
 
-class PageError(ValueError):
+class PageError(EngineError, ValueError):
     """An HTML page holds no article text that could be read."""
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Literal
 
+from index.errors import EngineError
+
 QuestionProblem = Literal["empty", "too_long", "undecodable"]
 
 
-class QuestionError(ValueError):
+class QuestionError(EngineError, ValueError):
     """A question the engine will not search for.
 
     ``reason`` is "empty" (no letter or digit), "too_long" or "undecodable" (bytes that were

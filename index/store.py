@@ -58,6 +58,7 @@ import numpy as np
 
 from index.arrays import mapped
 from index.documents import Document, Paragraph
+from index.errors import EngineError
 from index.lexical import LexicalIndex
 from index.passages import PASSAGE_FILES, StoredTexts
 from index.vectors import read_vector_index
@@ -88,7 +89,7 @@ INDEX_FILES = (
 )
 
 
-class IndexFileError(Exception):
+class IndexFileError(EngineError):
     """An index on disk is missing, incomplete, corrupt or built for something else."""
 
 

@@ -11,41 +11,40 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from bot.chat.replies import escape, sources_messages
-from bot.chat.state import engine, lang, state
+from bot.chat.replies import escape, lang, sources_messages
+from bot.chat.state import Context
 from bot.core.articles import Stored, add_file
 from bot.core.corpus import Refused, check_upload, remove_document
 from bot.core.redact import reader_tag
-from bot.core.reindexer import Failure, Outcome
+from bot.core.reindexer import Failure, RebuildResult
 from bot.core.texts import Language, text
 from index.documents import PAGE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 
-def summary(outcome: Outcome, lng: Language) -> str:
+def summary(result: RebuildResult, lng: Language) -> str:
     """What a finished rebuild tells the admin."""
-    if isinstance(outcome, Failure):
-        return text(lng, "reindex_failed", reason=escape(outcome.reason))
+    if isinstance(result, Failure):
+        return text(lng, "reindex_failed", reason=escape(result.reason))
     lines = [
         text(
             lng,
             "reindex_done",
-            documents=outcome.documents,
-            paragraphs=outcome.paragraphs,
-            seconds=outcome.seconds,
+            documents=result.documents,
+            paragraphs=result.paragraphs,
+            seconds=result.seconds,
         ),
-        text(lng, "reindex_reuse", embedded=outcome.embedded, reused=outcome.reused),
+        text(lng, "reindex_reuse", embedded=result.embedded, reused=result.reused),
     ]
-    lines += [text(lng, "reindex_skipped", name=escape(n), reason=escape(r)) for n, r in outcome.skipped.items()]
+    lines += [text(lng, "reindex_skipped", name=escape(n), reason=escape(r)) for n, r in result.skipped.items()]
     return "\n".join(lines)
 
 
-async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str = "not_admin") -> bool:
+async def refuse_non_admin(update: Update, context: Context, key: str = "not_admin") -> bool:
     """Tell a non-admin politely that nothing changes; True when refused."""
-    if state(context).is_admin(update):
+    if context.bot_data.is_admin(update):
         return False
     user = update.effective_user
     logger.info("refused an admin request from reader %s", reader_tag(user.id if user else None))
@@ -54,19 +53,19 @@ async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, k
     return True
 
 
-async def rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, *, before: str = "") -> None:
+async def rebuild(update: Update, context: Context, *, before: str = "") -> None:
     """Start a background rebuild, answer with progress now and edit in the summary later."""
     message, lng = update.effective_message, lang(update)
     assert message is not None
     progress: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
 
-    async def report(outcome: Outcome) -> None:
+    async def report(result: RebuildResult) -> None:
         sent = await progress
-        await sent.edit_text(before + summary(outcome, lng), parse_mode=ParseMode.HTML)
+        await sent.edit_text(before + summary(result, lng), parse_mode=ParseMode.HTML)
 
     application = context.application  # stopping (SIGTERM) cancels the rebuild instead of waiting for it
-    started = state(context).reindexer.start(
-        engine(context), report, spawn=application.create_task, cancelled=lambda: not application.running
+    started = context.bot_data.reindexer.start(
+        context.bot_data.engine, report, spawn=application.create_task, cancelled=lambda: not application.running
     )
     if not started:
         await message.reply_html(before + text(lng, "reindex_later" if before else "reindex_busy"))
@@ -78,17 +77,17 @@ async def rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, *, before:
         raise
 
 
-async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex_command(update: Update, context: Context) -> None:
     """/reindex (admins): rebuild the index from the corpus folder in the background."""
     if not await refuse_non_admin(update, context):
         await rebuild(update, context)
 
 
-async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload(update: Update, context: Context) -> None:
     """A document sent in a private chat: admins add or replace a corpus file, then rebuild."""
     if await refuse_non_admin(update, context, "document_not_admin"):
         return
-    message, lng, settings = update.effective_message, lang(update), state(context).settings
+    message, lng, settings = update.effective_message, lang(update), context.bot_data.settings
     assert message is not None and message.document is not None
     document = message.document
     try:
@@ -118,7 +117,7 @@ def added(stored: Stored, lng: Language) -> str:
     )
 
 
-async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_command(update: Update, context: Context) -> None:
     """/remove NAME (admins): take a document out of the corpus, then rebuild."""
     if await refuse_non_admin(update, context):
         return
@@ -129,16 +128,16 @@ async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     name = (context.args or [""])[0]
     try:
-        await asyncio.to_thread(remove_document, state(context).settings.corpus_dir, name)
+        await asyncio.to_thread(remove_document, context.bot_data.settings.corpus_dir, name)
     except Refused as exc:
         await message.reply_html(text(lng, exc.reason, name=escape(name)))
         return
     await rebuild(update, context, before=text(lng, "removed", name=escape(name)) + "\n")
 
 
-async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources_command(update: Update, context: Context) -> None:
     """/sources: the documents the bot answers from."""
     assert update.effective_message is not None
-    admin = state(context).is_admin(update)
-    for reply in sources_messages(engine(context).sources(), lang(update), admin=admin):
+    admin = context.bot_data.is_admin(update)
+    for reply in sources_messages(context.bot_data.engine.sources(), lang(update), admin=admin):
         await update.effective_message.reply_html(reply)

@@ -1,20 +1,17 @@
-"""From a question to reply messages (plain, synchronous), and the data of "more" buttons (see ``bot.core.buttons``)."""
+"""From a question to the messages that answer one page of it (plain, synchronous: run it in a thread)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.chat.replies import answer_messages, escape, not_covered, pack
+from bot.chat.replies import answer_messages, context_line, not_covered, pack
 from bot.core import metrics
 from bot.core.texts import Language, text
 from index import Engine, Outcome, Passage
 from index.followups import Turn, ask_in_context, understand
 
 MAX_PASSAGES = 30  # how deep "more" may page into the ranking
-CONTEXT_CHARS = 300  # the longest "About: ..." line shown above an answer taken in context
-_MORE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
 
 
 @dataclass(frozen=True)
@@ -69,22 +66,3 @@ def compose(
     messages = answer_messages(page, lang, hedged=answer.hedged and not offset)
     messages = pack([*header, *messages]) if header else messages
     return Reply(messages, answer.outcome, next_offset=end if more else None, shown=tuple(page), turn=turn)
-
-
-def context_line(meaning: str, lang: Language) -> str:
-    """The line above an answer taken in context: what the question was taken to be."""
-    shown = meaning if len(meaning) <= CONTEXT_CHARS else meaning[: CONTEXT_CHARS - 1] + "…"
-    return f"<i>{text(lang, 'context_line', question=escape(shown))}</i>"
-
-
-def more_data(key: str, offset: int) -> str:
-    """Callback data of a "more" button."""
-    return f"more:{key}:{offset}"
-
-
-def parse_more(data: str | None) -> tuple[str, int] | None:
-    """``(key, offset)`` from a "more" button's data; None for anything else (forged or foreign)."""
-    match = _MORE.fullmatch(data or "")
-    if match is None or not 0 < int(match.group(2)) < MAX_PASSAGES:
-        return None
-    return match.group(1), int(match.group(2))

@@ -9,33 +9,31 @@ import logging
 import re
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
 
 from bot.chat.admin import added, rebuild, refuse_non_admin, summary
-from bot.chat.state import ENGINE, STATE, BotState, lang, state
+from bot.chat.replies import lang
+from bot.chat.state import BotApplication, Context
 from bot.core.articles import add_page
 from bot.core.corpus import Refused
 from bot.core.feeds import poll
 from bot.core.fetch import Fetcher
-from bot.core.reindexer import Outcome
+from bot.core.reindexer import RebuildResult
 from bot.core.settings import Settings
 from bot.core.texts import text
-from index import Engine
 
 logger = logging.getLogger(__name__)
 
 # A message that is a link and nothing else (whitespace around it aside).
 LINK = re.compile(r"\A\s*https?://\S+\s*\Z", re.IGNORECASE)
-FEED_TASK = "feed_task"
 
 
-async def link_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def link_message(update: Update, context: Context) -> None:
     """A link on its own from an admin in a private chat: add the article it points to."""
     assert update.effective_message is not None
     await add_url(update, context, (update.effective_message.text or "").strip())
 
 
-async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def add_command(update: Update, context: Context) -> None:
     """/add URL (admins): add the article at URL, then rebuild."""
     if await refuse_non_admin(update, context):
         return
@@ -46,9 +44,9 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await add_url(update, context, (context.args or [""])[0])
 
 
-async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE, url: str) -> None:
+async def add_url(update: Update, context: Context, url: str) -> None:
     """Fetch ``url``, store its article and start a rebuild; a refusal is told and changes nothing."""
-    message, lng, settings = update.effective_message, lang(update), state(context).settings
+    message, lng, settings = update.effective_message, lang(update), context.bot_data.settings
     assert message is not None
     try:
         page = await Fetcher.from_settings(settings).page(url)
@@ -59,7 +57,7 @@ async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE, url: str) 
     await rebuild(update, context, before=added(stored, lng) + "\n")
 
 
-async def poll_feeds(application: Application, settings: Settings) -> None:
+async def poll_feeds(application: BotApplication, settings: Settings) -> None:
     """Poll FEEDS every FEED_MINUTES until cancelled; after a poll that changed the corpus, one rebuild."""
     fetcher, every = Fetcher.from_settings(settings), settings.feed_minutes * 60
     pending = False
@@ -74,32 +72,32 @@ async def poll_feeds(application: Application, settings: Settings) -> None:
         await asyncio.sleep(every)
 
 
-def start_rebuild(application: Application) -> bool:
+def start_rebuild(application: BotApplication) -> bool:
     """Start a background rebuild for documents the feeds added; False when one is already running."""
-    bot_state, engine = application.bot_data[STATE], application.bot_data.get(ENGINE)
-    assert isinstance(bot_state, BotState)
-    if not isinstance(engine, Engine):
+    bot_data = application.bot_data
+    engine = bot_data.opened_engine
+    if engine is None:
         return False
 
-    async def report(outcome: Outcome) -> None:
-        logger.info("rebuilt after the feed poll: %s", summary(outcome, "en"))
+    async def report(result: RebuildResult) -> None:
+        logger.info("rebuilt after the feed poll: %s", summary(result, "en"))
 
-    return bot_state.reindexer.start(
+    return bot_data.reindexer.start(
         engine, report, spawn=application.create_task, cancelled=lambda: not application.running
     )
 
 
-def start_feeds(application: Application, settings: Settings) -> None:
+def start_feeds(application: BotApplication, settings: Settings) -> None:
     """Start polling FEEDS (when any), from ``post_init``."""
     if settings.feeds:
         logger.info("polling %d feed(s) every %g min", len(settings.feeds), settings.feed_minutes)
-        application.bot_data[FEED_TASK] = asyncio.create_task(poll_feeds(application, settings))
+        application.bot_data.feed_task = asyncio.create_task(poll_feeds(application, settings))
 
 
-async def stop_feeds(application: Application) -> None:
+async def stop_feeds(application: BotApplication) -> None:
     """Cancel the feed poll, from ``post_shutdown``."""
-    task = application.bot_data.pop(FEED_TASK, None)
-    if isinstance(task, asyncio.Task):
+    task, application.bot_data.feed_task = application.bot_data.feed_task, None
+    if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -2,7 +2,7 @@
 
 Each update a reader sends that the bot would answer in a chat (a question, a command, an
 unknown command, /start with any payload, a "More passages" press, a sticker in a private chat)
-costs one unit of the reader's window (``BotState.throttle``, THROTTLE_QUESTIONS units per
+costs one unit of the reader's window (``BotData.throttle``, THROTTLE_QUESTIONS units per
 THROTTLE_SECONDS) before any handler runs: the reply it spends from the bot's shared ~30
 messages a second (``bot.chat.ratelimit``). A question costs more when it is long (``charge_question``):
 one unit per THROTTLE_QUESTION_CHARS characters begun, as encoding it takes that much longer.
@@ -14,23 +14,25 @@ message. Votes and inline queries keep throttles of their own; admins are not th
 
 from __future__ import annotations
 
+import math
+
 from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.chat.groups import addressed_question
-from bot.chat.state import lang, state
-from bot.chat.throttle import question_cost
+from bot.chat.replies import lang
+from bot.chat.state import Context
 from bot.core import metrics
 from bot.core.texts import text
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: Context) -> None:
     """Charge an update that gets a reply one unit; past the reader's window drop it (told once)."""
     user = update.effective_user
-    if user is None or not _answered(update, context) or state(context).is_admin(update):
+    if user is None or not _answered(update, context) or context.bot_data.is_admin(update):
         return
-    throttle = state(context).throttle
+    throttle = context.bot_data.throttle
     wait = await throttle.check(user.id)
     if not wait:
         return
@@ -43,18 +45,24 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def charge_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> int:
+async def charge_question(update: Update, context: Context, question: str) -> int:
     """The rest of a question's cost (``gate`` took one unit): 0 when it may be searched, else the seconds to wait."""
-    bot_state = state(context)
+    bot_data = context.bot_data
     user = update.effective_user
-    if user is None or bot_state.is_admin(update):
+    if user is None or bot_data.is_admin(update):
         return 0
-    settings = bot_state.settings
+    settings = bot_data.settings
     cost = question_cost(question, settings.throttle_question_chars, settings.throttle_questions)
-    return await bot_state.throttle.check(user.id, cost - 1)
+    return await bot_data.throttle.check(user.id, cost - 1)
 
 
-def _answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def question_cost(question: str, question_chars: int, limit: int) -> int:
+    """Units a question costs: one per ``question_chars`` characters begun, at least 1, at most the
+    whole window (``limit``), so the longest question a reader may ask is still answered."""
+    return min(limit, max(1, math.ceil(len(question) / question_chars)))
+
+
+def _answered(update: Update, context: Context) -> bool:
     """Whether the handlers answer ``update`` in a chat: votes and inline queries are throttled apart."""
     if update.callback_query is not None:
         return not (update.callback_query.data or "").startswith("vote:")
@@ -82,7 +90,7 @@ def _command(message: Message) -> str | None:
     return (message.text or "")[1 : entities[0].length]
 
 
-def _commands(context: ContextTypes.DEFAULT_TYPE) -> set[str]:
+def _commands(context: Context) -> set[str]:
     """The commands the application's handlers know."""
     return {
         name

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.chat import context as conversation
-from bot.chat import fairness, readers
-from bot.chat.answers import Reply, compose, more_data, parse_more
+from bot.chat import fairness, feedback
+from bot.chat.answers import Reply, compose
+from bot.chat.buttons import more_data, parse_more, storable, vote_buttons, votes_only
 from bot.chat.groups import addressed_question
-from bot.chat.replies import NO_PREVIEW, escape, help_message, question_problem
-from bot.chat.state import NotReady, engine, lang, state
+from bot.chat.replies import NO_PREVIEW, escape, help_message, lang, question_problem
+from bot.chat.state import Context, NotReady
 from bot.core import metrics
 from bot.core.deeplinks import resolve
 from bot.core.redact import reader_tag
@@ -27,21 +27,21 @@ from index.followups import Turn
 logger = logging.getLogger(__name__)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """/start and /help: what the bot knows, how to ask, example questions."""
     assert update.effective_message is not None
-    bot_state = state(context)
+    bot_data = context.bot_data
     await conversation.start_afresh(context, update.effective_message)
     reply = help_message(
-        engine(context).sources(),
-        bot_state.settings.example_questions,
+        bot_data.engine.sources(),
+        bot_data.settings.example_questions,
         lang(update),
-        admin=bot_state.is_admin(update),
+        admin=bot_data.is_admin(update),
     )
     await update.effective_message.reply_html(reply)
 
 
-async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start_command(update: Update, context: Context) -> None:
     """/start: the help, or the question a deep link's payload holds, answered at once."""
     if not context.args:
         await help_command(update, context)
@@ -49,7 +49,7 @@ async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, lng = update.effective_message, lang(update)
     assert message is not None
     await conversation.start_afresh(context, message)
-    opened = resolve(" ".join(context.args), state(context).settings.prepared_questions)
+    opened = resolve(" ".join(context.args), context.bot_data.settings.prepared_questions)
     if opened.question is None:
         values = {key: escape(str(value)) for key, value in opened.values.items()}
         await message.reply_html(text(lng, opened.problem or "link_unknown", **values))
@@ -58,18 +58,18 @@ async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await answer(update, context, opened.question)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """/ask QUESTION, in any chat."""
     await answer(update, context, " ".join(context.args or []))
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: Context) -> None:
     """Any text in a private chat is a question."""
     assert update.effective_message is not None
     await answer(update, context, update.effective_message.text or "")
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: Context) -> None:
     """Text in a group: a question only when it mentions the bot or replies to it; otherwise silence."""
     assert update.effective_message is not None
     question = addressed_question(update.effective_message, context.bot.id, context.bot.username)
@@ -77,12 +77,12 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer(update, context, question)
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer(update: Update, context: Context, question: str) -> None:
     """Throttle, check, search off the event loop and reply with the best passages."""
     message, lng = update.effective_message, lang(update)
     assert message is not None
-    bot_state = state(context)
-    problem = _problem(question, bot_state.settings.max_question_chars, lng, bot_state.settings.example_questions)
+    bot_data = context.bot_data
+    problem = _problem(question, bot_data.settings.max_question_chars, lng, bot_data.settings.example_questions)
     wait = 0 if problem else await fairness.charge_question(update, context, question)
     if problem or wait:
         metrics.QUESTIONS.labels("rejected").inc()
@@ -92,24 +92,24 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         reply = await _compose(context, question, lng, previous=await conversation.previous_turn(context, message))
     except QuestionError as exc:  # the engine's own limit, when it is below MAX_QUESTION_CHARS
         metrics.QUESTIONS.labels("rejected").inc()
-        await message.reply_html(question_problem(exc, lng, bot_state.settings.example_questions))
+        await message.reply_html(question_problem(exc, lng, bot_data.settings.example_questions))
         return
     metrics.count_question(reply.outcome)
     # Recorded first (queued, not awaited), so a vote on the answer always finds its record.
-    await readers.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
+    await feedback.remember(context, message.chat_id, message.message_id, question, reply, lng, page=0)
     sent = await _send(context, message.chat_id, reply, question, lng, reply_to=message, origin=message.message_id)
     if reply.turn is not None:
         await conversation.keep_turn(context, message, reply.turn, sent)
 
 
-async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more_passages(update: Update, context: Context) -> None:
     """The "more passages" button: the next passages for the same question, as a follow-up."""
     query = update.callback_query
     assert query is not None
-    lng, bot_state = lang(update), state(context)
+    lng, bot_data = lang(update), context.bot_data
     chat_id = query.message.chat.id if query.message else None
     parsed = parse_more(query.data)
-    found = await bot_state.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
+    found = await bot_data.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
     if parsed is None or found is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
@@ -123,28 +123,28 @@ async def more_passages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     reply = await _compose(context, question, lng, offset=parsed[1])
     metrics.count_question(reply.outcome)
     try:  # the old button has done its job (its votes stay); a failure here (message too old) changes nothing
-        await query.edit_message_reply_markup(reply_markup=readers.votes_only(query.message))
+        await query.edit_message_reply_markup(reply_markup=votes_only(query.message))
     except TelegramError as exc:
         logger.debug("could not remove the old button: %s", exc)
     if origin:  # recorded first, as in ``answer``
-        await readers.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
+        await feedback.remember(context, chat_id, origin, question, reply, lng, page=parsed[1])
     await _send(context, chat_id, reply, question, lng, origin=origin, page=parsed[1])
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice and the like in a private chat: explain that only text is read."""
     assert update.effective_message is not None
     await update.effective_message.reply_html(text(lang(update), "not_text"))
 
 
-async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edited(update: Update, context: Context) -> None:
     """An edited message in a private chat: ask for a new message instead of answering twice."""
     assert update.effective_message is not None
     if update.effective_message.chat.type == ChatType.PRIVATE:
         await update.effective_message.reply_html(text(lang(update), "edited"))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not know; in groups only when it is addressed to this bot."""
     message = update.effective_message
     assert message is not None
@@ -154,7 +154,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await message.reply_html(text(lang(update), "unknown_command"))
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log any error with where it happened, and tell the user something went wrong (no details).
 
     It must not fail itself, whatever the update holds: it runs when something already did.
@@ -187,14 +187,14 @@ def _problem(question: str, limit: int, lng: Language, examples: Sequence[str]) 
 
 
 async def _compose(
-    context: ContextTypes.DEFAULT_TYPE, question: str, lng: Language, offset: int = 0, previous: Turn | None = None
+    context: Context, question: str, lng: Language, offset: int = 0, previous: Turn | None = None
 ) -> Reply:
     """Search and format in a worker thread, so a slow encode never stalls other chats; ``previous``
     is what the chat was just talking about (see ``bot.chat.context``)."""
-    settings = state(context).settings
+    settings = context.bot_data.settings
     return await asyncio.to_thread(
         compose,
-        engine(context),
+        context.bot_data.engine,
         question,
         lang=lng,
         per_page=settings.top_k,
@@ -205,7 +205,7 @@ async def _compose(
 
 
 async def _send(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     chat_id: int,
     reply: Reply,
     question: str,
@@ -218,10 +218,10 @@ async def _send(
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
-        key = await state(context).followups.remember(chat_id, normalize_question(question), origin)
+        key = await context.bot_data.followups.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
-    if reply.shown and readers.storable(origin):  # no buttons whose vote could not be stored
-        buttons += readers.vote_buttons(origin, page)
+    if reply.shown and storable(origin):  # no buttons whose vote could not be stored
+        buttons += vote_buttons(origin, page)
     markup = InlineKeyboardMarkup([buttons]) if buttons else None
     quote = None  # in groups the answer quotes the question, so it is clear whom it answers
     if reply_to is not None and reply_to.chat.type != ChatType.PRIVATE:

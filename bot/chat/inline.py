@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot.chat.replies import MESSAGE_LIMIT, NO_PREVIEW, not_covered, passage_block, size
-from bot.chat.state import engine, lang, state
+from bot.chat.replies import MESSAGE_LIMIT, NO_PREVIEW, lang, not_covered, passage_block, size
+from bot.chat.state import Context
 from bot.core import metrics
 from bot.core.texts import Language, not_searched, text
 from index import Engine, Passage, QuestionError
@@ -81,7 +80,7 @@ def inline_results(
     return [_passage_result(f"p{n}", p, lang, hedged=answer.hedged) for n, p in enumerate(answer.passages)]
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: Context) -> None:
     """``@bot question`` in any chat: the best passages, cached by Telegram and by the engine.
 
     Past the user's ``INLINE_THROTTLE_QUERIES`` in ``INLINE_THROTTLE_SECONDS`` the query gets no
@@ -90,15 +89,15 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """
     query = update.inline_query
     assert query is not None
-    bot_state = state(context)
-    settings = bot_state.settings
-    if await bot_state.inline_throttle.check(query.from_user.id):
+    bot_data = context.bot_data
+    settings = bot_data.settings
+    if await bot_data.inline_throttle.check(query.from_user.id):
         metrics.INLINE.labels("throttled").inc()
         await _answer(query, [], cache_time=0)
         return
     results = await asyncio.to_thread(
         inline_results,
-        engine(context),
+        context.bot_data.engine,
         query.query,
         lang=lang(update),
         k=settings.top_k,
@@ -114,7 +113,7 @@ async def _answer(query: InlineQuery, results: list[InlineQueryResultArticle], *
         logger.info("inline query not answered: %s", exc)
 
 
-async def chosen_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chosen_result(update: Update, context: Context) -> None:
     """A result a user sent (reported when inline feedback is on in BotFather): counted, nothing stored."""
     chosen = update.chosen_inline_result
     assert chosen is not None

@@ -1,10 +1,10 @@
-"""The bot's reply budget shared by every worker through Redis.
+"""The bot's reply budget shared by every worker through Redis, as python-telegram-bot's rate limiter.
 
 Telegram limits a bot, not a process, to about 30 messages a second (20 a minute in one group).
 python-telegram-bot's ``AIORateLimiter`` counts in one process, so N workers could send N times
-too much; ``SharedRateLimiter`` counts the same budget in Redis (a GCRA slot per message, on
-Redis's clock), keeps ``AIORateLimiter``'s structure (group limit, then the overall one; a 429's
-``retry_after`` waited out and the request retried) and shares a 429's pause with every worker.
+too much; ``RedisRateLimiter`` counts the same budget in Redis (``bot.core.shared.reply_budget``),
+keeps ``AIORateLimiter``'s structure (group limit, then the overall one; a 429's ``retry_after``
+waited out and the request retried) and shares a 429's pause with every worker.
 While Redis does not answer it falls back to the per-process ``AIORateLimiter``.
 """
 
@@ -23,39 +23,13 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.core.shared import RedisDown, RedisLink
+from bot.core.shared.link import RedisDown, RedisLink
+from bot.core.shared.reply_budget import Budget, RedisReplyBudget
 
 logger = logging.getLogger(__name__)
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, Result]]
-
-# KEYS[1]: a budget's theoretical arrival time (GCRA, microseconds on Redis's clock); KEYS[2]: the
-# pause after a 429, whose time to live delays every slot. ARGV[1]: the interval between messages,
-# ARGV[2]: how far ahead a message may go (the burst), both in microseconds. Reserves the next
-# slot and returns the microseconds to wait for it.
-_RESERVE = """
-local now = redis.call('TIME')
-local us = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local start = us
-local pause = redis.call('PTTL', KEYS[2])
-if pause > 0 then start = us + pause * 1000 end
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < start then tat = start end
-local send = tat - tonumber(ARGV[2])
-if send < start then send = start end
-tat = tat + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - us) / 1000) + 1000)
-return send - us
-"""
-
-
-class Budget:
-    """``rate`` messages per ``period`` seconds, in bursts of up to ``rate`` (as ``aiolimiter``)."""
-
-    def __init__(self, rate: float, period: float) -> None:
-        self.interval_us = round(period / rate * 1_000_000)
-        self.burst_us = round((rate - 1) * period / rate * 1_000_000)
 
 
 def group_of(chat_id: object) -> int | str | None:
@@ -67,7 +41,7 @@ def group_of(chat_id: object) -> int | str | None:
     return None
 
 
-class SharedRateLimiter(BaseRateLimiter[int]):
+class RedisRateLimiter(BaseRateLimiter[int]):
     """Telegram's per-bot limits counted in Redis across processes, with ``AIORateLimiter`` as fallback.
 
     Requests without a ``chat_id`` (``answerCallbackQuery``, ``setWebhook``) and paid broadcasts
@@ -84,7 +58,6 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         group_time_period: float = 60,
         max_retries: int = 0,
     ) -> None:
-        self.link = link
         self.local = AIORateLimiter(
             overall_max_rate=overall_max_rate,
             overall_time_period=overall_time_period,
@@ -95,7 +68,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self.overall = Budget(overall_max_rate, overall_time_period) if overall_max_rate else None
         self.group = Budget(group_max_rate, group_time_period) if group_max_rate else None
         self.max_retries = max_retries
-        self._reserve = link.client.register_script(_RESERVE)
+        self.budget = RedisReplyBudget(link)
         self._resume = asyncio.Event()  # cleared while this process waits out a 429
         self._resume.set()
 
@@ -106,10 +79,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         await self.local.shutdown()
 
     async def _wait_for(self, budget: Budget, *key: object) -> None:
-        keys = [self.link.key("replies", *key), self.link.key("replies", "pause")]
-        waiting = int(await self.link.run(lambda: self._reserve(keys=keys, args=[budget.interval_us, budget.burst_us])))
+        waiting = await self.budget.reserve(budget, *key)
         if waiting > 0:
-            await asyncio.sleep(waiting / 1_000_000)
+            await asyncio.sleep(waiting)
 
     async def _pause(self, exc: RetryAfter) -> None:
         """Wait out a 429 here, and make every other worker wait too."""
@@ -121,8 +93,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self._resume.clear()
         try:
             with contextlib.suppress(RedisDown):
-                pause = self.link.key("replies", "pause")
-                await self.link.run(lambda: self.link.client.set(pause, 1, px=round(seconds * 1000)))
+                await self.budget.pause(seconds)
             await asyncio.sleep(seconds)
         finally:
             self._resume.set()

@@ -10,9 +10,9 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 
-from bot.core.texts import Language, not_searched, text
+from bot.core.texts import Language, language, not_searched, text
 from index import Document, Passage, QuestionError
 from index.documents import split_sentences
 
@@ -20,8 +20,14 @@ from index.documents import split_sentences
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
 ELLIPSIS = "\u2026"  # marks where an excerpt of a passage too long for one message was cut
+CONTEXT_CHARS = 300  # the longest "About: ..." line shown above an answer taken in context
 
 _SPACE = re.compile(r"\s")
+
+
+def lang(update: Update) -> Language:
+    """The language to answer ``update`` in."""
+    return language(update.effective_user)
 
 
 def size(message: str) -> int:
@@ -135,6 +141,12 @@ def answer_messages(
     """
     blocks = [passage_block(p, lang, limit) for p in passages]
     return pack([text(lang, "hedged"), *blocks] if hedged else blocks, limit)
+
+
+def context_line(meaning: str, lang: Language) -> str:
+    """The line above an answer taken in context: what the question was taken to be."""
+    shown = meaning if len(meaning) <= CONTEXT_CHARS else meaning[: CONTEXT_CHARS - 1] + "…"
+    return f"<i>{text(lang, 'context_line', question=escape(shown))}</i>"
 
 
 def document_line(document: Document) -> str:

@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -23,14 +24,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.chat import admin, articles, fairness, handlers, inline, readers
-from bot.chat.ratelimit import SharedRateLimiter
-from bot.chat.state import ENGINE, STATE, BotState
+from bot.chat import admin, articles, fairness, feedback, handlers, inline, stats
+from bot.chat.ratelimit import RedisRateLimiter
+from bot.chat.state import BotApplication, bot_data_type
 from bot.core.redact import protect, reader_tag
 from bot.core.settings import Settings, SettingsError
-from bot.core.shared import RedisLink
+from bot.core.shared.link import RedisLink
 from bot.core.texts import Language
-from index import CorpusError, Engine, IndexFileError, ModelError
+from index import Engine, EngineError
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def file_url(settings: Settings) -> str:
     return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
 
-def _register(application: Application) -> None:
+def _register(application: BotApplication) -> None:
     """All handlers, in the order they are tried: the first that matches an update handles it."""
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE
@@ -124,24 +125,24 @@ def _register(application: Application) -> None:
     application.add_handler(CommandHandler("reindex", admin.reindex_command, filters=new))
     application.add_handler(CommandHandler("remove", admin.remove_command, filters=new))
     application.add_handler(CommandHandler("add", articles.add_command, filters=new))
-    application.add_handler(CommandHandler("stats", readers.stats_command, filters=new))
+    application.add_handler(CommandHandler("stats", stats.stats_command, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     # An admin's message that is just a link adds the article; anyone else's is a question as usual.
-    admins = filters.User(user_id=application.bot_data[STATE].settings.admin_user_ids)
+    admins = filters.User(user_id=application.bot_data.settings.admin_user_ids)
     link = filters.Regex(articles.LINK)
     application.add_handler(MessageHandler(new & private & filters.TEXT & admins & link, articles.link_message))
     application.add_handler(MessageHandler(new & private & filters.TEXT, handlers.private_text))
     application.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT, handlers.group_text))
     application.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.upload))
     application.add_handler(MessageHandler(new & private & ~filters.StatusUpdate.ALL, handlers.not_text))
-    application.add_handler(CallbackQueryHandler(readers.vote, pattern=r"^vote:"))
+    application.add_handler(CallbackQueryHandler(feedback.vote, pattern=r"^vote:"))
     application.add_handler(CallbackQueryHandler(handlers.more_passages))
     application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_handler(ChosenInlineResultHandler(inline.chosen_result))
     application.add_error_handler(handlers.on_error)
 
 
-async def set_commands(application: Application, settings: Settings) -> None:
+async def set_commands(application: BotApplication, settings: Settings) -> None:
     """Publish the command menus; a failure is logged, as the bot works without them."""
     bot = application.bot
     try:
@@ -164,7 +165,7 @@ def build_application(
     polling: bool = True,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
-) -> Application:
+) -> BotApplication:
     """The application, ready to run; its ``post_init`` opens the engine (unless given) and sets the menus.
 
     ``polling=False`` builds it without an updater, for a webhook server that feeds updates
@@ -176,31 +177,32 @@ def build_application(
         raise SettingsError("setting TELEGRAM_BOT_TOKEN: not set")
     token = settings.telegram_bot_token.get_secret_value()
     protect(token)  # before the Bot logs its URLs
-    shared = RedisLink.for_bot(settings.redis_url.get_secret_value(), token) if settings.redis_url else None
+    redis = RedisLink.for_bot(settings.redis_url.get_secret_value(), token) if settings.redis_url else None
 
-    async def post_init(application: Application) -> None:
-        if shared is not None and await shared.ping():
-            logger.info("sharing update ids, the question throttle and the reply budget through %s", shared.where)
-        if not isinstance(application.bot_data.get(ENGINE), Engine):
+    async def post_init(application: BotApplication) -> None:
+        if redis is not None and await redis.ping():
+            logger.info("sharing update ids, the question throttle and the reply budget through %s", redis.where)
+        if application.bot_data.opened_engine is None:
             logger.info("opening the engine")
-            application.bot_data[ENGINE] = await asyncio.to_thread(Engine.open, settings.engine_config())
+            application.bot_data.opened_engine = await asyncio.to_thread(Engine.open, settings.engine_config())
         await set_commands(application, settings)
-        await readers.open_feedback(application.bot_data[STATE].feedback)
+        await feedback.open_feedback(application.bot_data.feedback)
         articles.start_feeds(application, settings)
 
-    async def post_shutdown(application: Application) -> None:
+    async def post_shutdown(application: BotApplication) -> None:
         await articles.stop_feeds(application)
-        if shared is not None:
-            await shared.aclose()
+        if redis is not None:
+            await redis.aclose()
 
     builder = (
         Application.builder()
+        .context_types(ContextTypes(bot_data=bot_data_type(settings, redis, engine)))
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings))
         .rate_limiter(
-            SharedRateLimiter(shared, max_retries=RETRIES_AFTER_FLOOD)
-            if shared is not None
+            RedisRateLimiter(redis, max_retries=RETRIES_AFTER_FLOOD)
+            if redis is not None
             else AIORateLimiter(max_retries=RETRIES_AFTER_FLOOD)
         )
         .concurrent_updates(True)
@@ -214,9 +216,6 @@ def build_application(
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
-    application.bot_data[STATE] = BotState.create(settings, shared)
-    if engine is not None:
-        application.bot_data[ENGINE] = engine
     _register(application)
     return application
 
@@ -232,7 +231,7 @@ def run_polling(settings: Settings) -> int:
         logging.getLogger(name).addFilter(quiet)
     started = application.post_init
 
-    async def post_init(app: Application) -> None:
+    async def post_init(app: BotApplication) -> None:
         quiet.started = True  # the Bot API answered getMe: later network errors are retried and logged
         if started is not None:
             await started(app)
@@ -244,7 +243,7 @@ def run_polling(settings: Settings) -> int:
     except InvalidToken:
         logger.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 1
-    except (CorpusError, IndexFileError, ModelError) as exc:
+    except EngineError as exc:
         logger.error("cannot start: %s", exc)
         return 1
     except NetworkError as exc:

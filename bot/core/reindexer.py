@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import metrics
-from index import BuildReport, CorpusError, Engine, IndexFileError, ReindexBusy, ReindexCancelled
+from index import BuildReport, Engine, EngineError
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +26,16 @@ class Failure:
     reason: str
 
 
-Outcome = BuildReport | Failure
-Done = Callable[[Outcome], Awaitable[object]]
+# What a rebuild ends with: the engine's report of the new index, or why there is none.
+RebuildResult = BuildReport | Failure
+Done = Callable[[RebuildResult], Awaitable[object]]
 
 
 class Reindexer:
     """Runs at most one rebuild at a time in a worker thread; questions keep using the old index."""
 
     def __init__(self) -> None:
-        self.task: asyncio.Task[Outcome] | None = None
+        self.task: asyncio.Task[RebuildResult] | None = None
 
     @property
     def running(self) -> bool:
@@ -44,7 +45,7 @@ class Reindexer:
         self,
         engine: Engine,
         done: Done,
-        spawn: Callable[[Coroutine[Any, Any, Outcome]], asyncio.Task[Outcome]] = asyncio.ensure_future,
+        spawn: Callable[[Coroutine[Any, Any, RebuildResult]], asyncio.Task[RebuildResult]] = asyncio.ensure_future,
         cancelled: Callable[[], bool] | None = None,
     ) -> bool:
         """Start a rebuild that reports to ``done`` and stops early once ``cancelled()`` is true;
@@ -54,21 +55,21 @@ class Reindexer:
         self.task = spawn(self._run(engine, done, cancelled))
         return True
 
-    async def _run(self, engine: Engine, done: Done, cancelled: Callable[[], bool] | None) -> Outcome:
-        outcome: Outcome
+    async def _run(self, engine: Engine, done: Done, cancelled: Callable[[], bool] | None) -> RebuildResult:
+        result: RebuildResult
         try:
-            outcome = await asyncio.to_thread(engine.reindex, cancelled=cancelled)
+            result = await asyncio.to_thread(engine.reindex, cancelled=cancelled)
             metrics.REINDEXES.labels("ok").inc()
-        except (CorpusError, IndexFileError, ReindexBusy, ReindexCancelled) as exc:  # one line, no traceback
-            outcome = Failure(str(exc))
+        except EngineError as exc:  # the engine's own errors say what went wrong in one line: no traceback
+            result = Failure(str(exc))
             metrics.REINDEXES.labels("failed").inc()
             logger.warning("rebuild failed: %s", exc)
         except Exception as exc:
-            outcome = Failure(type(exc).__name__)
+            result = Failure(type(exc).__name__)
             metrics.REINDEXES.labels("failed").inc()
             logger.exception("rebuild failed")
         try:
-            await done(outcome)
+            await done(result)
         except Exception:
             logger.exception("could not report the rebuild")
-        return outcome
+        return result

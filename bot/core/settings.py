@@ -55,13 +55,13 @@ class Settings(BaseSettings):
     answer_relevance: float | None = None
     max_question_chars: int = Field(default=1000, ge=10, le=4000)
     index_refresh_seconds: float = Field(default=2.0, gt=0)
-    # What readers asked and voted (see ``bot.feedback``); unset: ``feedback.sqlite3`` in INDEX_DIR.
+    # What readers asked and voted (see ``bot.core.feedback``); unset: ``feedback.sqlite3`` in INDEX_DIR.
     feedback_db: Path | None = None
     feedback_days: int = Field(default=90, ge=1, le=36500)
 
     throttle_questions: int = Field(default=5, ge=1)
     throttle_seconds: float = Field(default=10.0, gt=0)
-    # A question costs one unit of that window per this many characters begun (see ``bot.chat.throttle``).
+    # A question costs one unit of that window per this many characters begun (see ``bot.core.shared.throttle``).
     throttle_question_chars: int = Field(default=200, ge=1)
     inline_throttle_queries: int = Field(default=20, ge=1)
     inline_throttle_seconds: float = Field(default=10.0, gt=0)
@@ -70,9 +70,9 @@ class Settings(BaseSettings):
     # Deep links by name (see ``bot.deeplinks``): PREPARED_QUESTIONS names a TOML file, read here.
     prepared_questions: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     inline_cache_seconds: int = Field(default=300, ge=0, le=86400)
-    # How long a chat remembers its last question for follow-ups (see ``bot.core.conversations``); 0: never.
+    # How long a chat remembers its last question for follow-ups (see ``bot.core.shared.conversations``); 0: never.
     followup_minutes: float = Field(default=10, ge=0, le=1440)
-    # How long a "More passages" button keeps working (see ``bot.core.buttons``).
+    # How long a "More passages" button keeps working (see ``bot.core.shared.buttons``).
     more_button_hours: float = Field(default=48, gt=0, le=24 * 366)
 
     # Articles fetched from the web (``bot.core.fetch``): pages and feeds on public addresses only,

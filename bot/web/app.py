@@ -22,12 +22,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application
 
-from bot.chat.state import ENGINE
+from bot.chat.state import BotApplication
 from bot.core.metrics import UPDATES
 from bot.core.settings import Settings
-from bot.web.dedupe import RecentUpdates
+from bot.core.shared.updates import UpdateIds
 from bot.web.shapes import shape_problem
 
 logger = logging.getLogger(__name__)
@@ -52,17 +51,12 @@ class Rejected(Exception):
 class WebhookState:
     """What the routes need, kept on ``app.state.webhook``."""
 
-    application: Application[Any, Any, Any, Any, Any, Any]
+    application: BotApplication
     secret: bytes
     max_body_bytes: int
     body_seconds: float = BODY_SECONDS
-    seen: RecentUpdates = field(default_factory=RecentUpdates)
+    seen: UpdateIds = field(default_factory=UpdateIds)
     draining: bool = False
-
-    @property
-    def engine(self) -> Any:
-        """The engine the bot opened in ``post_init``, or None before that."""
-        return self.application.bot_data.get(ENGINE)
 
     def not_ready(self) -> list[str]:
         """Why the bot cannot answer yet (empty when it can)."""
@@ -71,7 +65,7 @@ class WebhookState:
             reasons.append("shutting down")
         if not self.application.running:
             reasons.append("bot not running")
-        engine = self.engine
+        engine = self.application.bot_data.opened_engine
         if engine is None or not engine.ready:
             reasons.append("index not loaded")
         return reasons
@@ -112,7 +106,7 @@ async def read_body(request: Request, limit: int, seconds: float) -> bytes:
     return bytes(body)
 
 
-def parse_update(body: bytes, application: Application[Any, Any, Any, Any, Any, Any]) -> Update:
+def parse_update(body: bytes, application: BotApplication) -> Update:
     """The ``Update`` in ``body``; Rejected(400) when it is not JSON or not an update."""
     try:
         data = json.loads(body)
@@ -165,7 +159,7 @@ async def readyz(request: Request) -> Response:
     """Readiness: the bot runs and an index is loaded; 503 with the reasons otherwise."""
     state = _state(request)
     reasons = state.not_ready()
-    engine = state.engine
+    engine = state.application.bot_data.opened_engine
     body: dict[str, Any] = {"ready": not reasons}
     if reasons:
         body["reasons"] = reasons
@@ -196,10 +190,10 @@ def problems(settings: Settings) -> list[str]:
 
 def create_app(
     settings: Settings,
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: BotApplication,
     *,
     body_seconds: float = BODY_SECONDS,
-    seen: RecentUpdates | None = None,
+    seen: UpdateIds | None = None,
 ) -> Starlette:
     """The Starlette app: POST ``settings.webhook_path`` plus /healthz, /readyz and /metrics."""
     found = problems(settings)
@@ -219,6 +213,6 @@ def create_app(
         secret=settings.webhook_secret.get_secret_value().encode("ascii"),
         max_body_bytes=settings.webhook_max_body_bytes,
         body_seconds=body_seconds,
-        seen=seen if seen is not None else RecentUpdates(),
+        seen=seen if seen is not None else UpdateIds(),
     )
     return app

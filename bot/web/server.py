@@ -20,11 +20,11 @@ from typing import Any
 
 import uvicorn
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
-from telegram.ext import Application
 
-from bot.chat.state import ENGINE, STATE, BotState
+from bot.chat.state import BotApplication
 from bot.chat.telegram import ALLOWED_UPDATES
 from bot.core.settings import Settings
+from bot.core.shared.updates import FolderUpdateIds, RedisUpdateIds, UpdateIds
 from bot.web.app import BODY_SECONDS, WebhookState, create_app, problems
 from bot.web.connections import (
     HEAD_SECONDS,
@@ -34,17 +34,14 @@ from bot.web.connections import (
     quiet_accept_errors,
     raise_open_file_limit,
 )
-from bot.web.dedupe import RecentUpdates, RedisUpdates, SharedUpdates
 
 logger = logging.getLogger(__name__)
 
 SET_WEBHOOK_ATTEMPTS = 5
 # Inside INDEX_DIR, which every worker on one host shares: the update ids taken lately, unless
-# REDIS_URL is set (see bot.web.dedupe).
+# REDIS_URL is set (see bot.core.shared.updates).
 UPDATES_FOLDER = ".webhook-updates"
 GRACEFUL_SECONDS = 30
-
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class _Server(uvicorn.Server):
@@ -77,7 +74,7 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def set_webhook(application: AnyApplication, settings: Settings) -> None:
+async def set_webhook(application: BotApplication, settings: Settings) -> None:
     """Register the webhook with its secret; retries on flood control and network errors."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     for attempt in range(1, SET_WEBHOOK_ATTEMPTS + 1):
@@ -103,11 +100,11 @@ async def set_webhook(application: AnyApplication, settings: Settings) -> None:
         await asyncio.sleep(wait)
 
 
-async def refresh_index(application: AnyApplication, seconds: float) -> None:
+async def refresh_index(application: BotApplication, seconds: float) -> None:
     """Check for an index another worker published, so an idle worker switches too."""
     while True:
         await asyncio.sleep(seconds)
-        engine = application.bot_data.get(ENGINE)
+        engine = application.bot_data.opened_engine
         if engine is None:
             continue
         try:
@@ -116,12 +113,12 @@ async def refresh_index(application: AnyApplication, seconds: float) -> None:
             logger.exception("checking for a new index failed")
 
 
-def updates_taken(application: AnyApplication, settings: Settings) -> RecentUpdates:
+def updates_taken(application: BotApplication, settings: Settings) -> UpdateIds:
     """Where the update ids taken are kept: in Redis with REDIS_URL, else in the folder in INDEX_DIR."""
-    bot_state = application.bot_data.get(STATE)
-    if isinstance(bot_state, BotState) and bot_state.shared is not None:
-        return RedisUpdates(bot_state.shared)
-    folder = SharedUpdates(settings.index_dir / UPDATES_FOLDER)
+    redis = application.bot_data.redis
+    if redis is not None:
+        return RedisUpdateIds(redis)
+    folder = FolderUpdateIds(settings.index_dir / UPDATES_FOLDER)
     folder.prune()
     return folder
 
@@ -134,7 +131,7 @@ async def _serve_http(server: uvicorn.Server) -> int:
     return 0
 
 
-async def _start_bot(application: AnyApplication, settings: Settings, started: list[str]) -> None:
+async def _start_bot(application: BotApplication, settings: Settings, started: list[str]) -> None:
     await application.initialize()
     started.append("initialized")
     if application.post_init:
@@ -144,7 +141,7 @@ async def _start_bot(application: AnyApplication, settings: Settings, started: l
     await set_webhook(application, settings)
 
 
-async def _stop_bot(application: AnyApplication, started: list[str]) -> None:
+async def _stop_bot(application: BotApplication, started: list[str]) -> None:
     if "running" in started and application.running:
         await application.stop()  # handles every update already on the queue first
         if application.post_stop:
@@ -157,7 +154,7 @@ async def _stop_bot(application: AnyApplication, started: list[str]) -> None:
 
 async def serve(
     settings: Settings,
-    application: AnyApplication,
+    application: BotApplication,
     stop: asyncio.Event,
     *,
     body_seconds: float | None = None,
@@ -177,7 +174,7 @@ async def serve(
 
 async def _serve(
     settings: Settings,
-    application: AnyApplication,
+    application: BotApplication,
     stop: asyncio.Event,
     body_seconds: float | None,
     head_seconds: float,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.state import STATE
 from index import Engine
 from tests.bot.conftest import Bot, MakeBot
 from tests.bot.test_admin import corpus, engine_of, finished
@@ -105,7 +104,7 @@ async def test_a_refused_link_is_told_why_and_changes_nothing(
     assert shown.startswith("I can't add that page: ") and reason in shown, shown
     assert shown.endswith("Nothing was changed.")
     assert files(corpus(bot)) == before
-    assert bot.app.bot_data[STATE].reindexer.task is None
+    assert bot.app.bot_data.reindexer.task is None
 
 
 async def test_a_readers_link_is_a_question_and_add_is_for_admins(link_bot: Bot, site: Site) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.chat.state import STATE, BotState
+from bot.chat.state import BotData
 from bot.core import metrics
-from bot.core.reindexer import Outcome
+from bot.core.reindexer import RebuildResult
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, Bot, MakeBot
 from tests.conftest import ARTICLE_TITLE
@@ -29,19 +29,19 @@ async def admin_bot(make_bot: MakeBot, own_corpus: Engine) -> Bot:
 
 
 def corpus(bot: Bot) -> Path:
-    return Path(bot.app.bot_data[STATE].settings.corpus_dir)
+    return Path(bot.app.bot_data.settings.corpus_dir)
 
 
 def engine_of(bot: Bot) -> Engine:
-    found = bot.app.bot_data["engine"]
+    found = bot.app.bot_data.engine
     assert isinstance(found, Engine)
     return found
 
 
-async def finished(bot: Bot) -> Outcome:
+async def finished(bot: Bot) -> RebuildResult:
     """Wait for the background rebuild the last command started."""
-    state = bot.app.bot_data[STATE]
-    assert isinstance(state, BotState) and state.reindexer.task is not None
+    state = bot.app.bot_data
+    assert isinstance(state, BotData) and state.reindexer.task is not None
     return await state.reindexer.task
 
 
@@ -64,7 +64,7 @@ async def test_reindex_answers_at_once_and_edits_in_a_summary(admin_bot: Bot, mo
     assert await asyncio.to_thread(building.wait, 60)
     (reply,) = await admin_bot.replies(text_update(QUESTION))
     assert ANSWER_SENTENCE in reply
-    assert admin_bot.app.bot_data[STATE].reindexer.running  # answered from the old index meanwhile
+    assert admin_bot.app.bot_data.reindexer.running  # answered from the old index meanwhile
     assert engine_of(admin_bot).index.version == version
     release.set()
     await finished(admin_bot)
@@ -122,7 +122,7 @@ async def test_non_admins_are_refused_and_nothing_changes(admin_bot: Bot) -> Non
     (reply,) = await admin_bot.replies(document_update("texel.txt", "f1", len(TEXEL)))
     assert reply.startswith("Alleen de beheerders")
     assert sorted(p.name for p in corpus(admin_bot).iterdir()) == before
-    assert admin_bot.app.bot_data[STATE].reindexer.task is None
+    assert admin_bot.app.bot_data.reindexer.task is None
     assert engine_of(admin_bot).index.version == version
     assert admin_bot.api.calls_to("getFile") == []
 
@@ -169,7 +169,7 @@ async def test_bad_uploads_are_refused_with_the_reason(
     shown, _ = read_html(reply)
     assert shown.startswith("I can't add that file: ") and reason in shown
     assert sorted(p.name for p in corpus(admin_bot).iterdir()) == before
-    assert admin_bot.app.bot_data[STATE].reindexer.task is None
+    assert admin_bot.app.bot_data.reindexer.task is None
 
 
 async def test_remove_takes_a_document_out_and_rebuilds(admin_bot: Bot) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.chat.answers import MAX_PASSAGES, compose, more_data, parse_more
+from bot.chat.answers import MAX_PASSAGES, compose
+from bot.chat.buttons import more_data, parse_more
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE_SOURCE

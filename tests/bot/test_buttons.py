@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from bot.chat.answers import more_data
-from bot.core.buttons import Buttons, FileButtons, Followup, SharedButtons
-from bot.core.shared import RedisLink
+from bot.chat.buttons import more_data
+from bot.core.shared.buttons import Buttons, FileButtons, Followup, RedisButtons
+from bot.core.shared.link import RedisLink
 from index import Engine
 from tests.bot.conftest import QUESTION, Bot, MakeBot
 from tests.support.recording import Call
@@ -67,7 +67,7 @@ async def test_when_the_file_fails_a_button_works_on_its_own_worker(
 ) -> None:
     (tmp_path / "buttons.sqlite3").mkdir()  # not a file SQLite can open
     buttons = FileButtons(tmp_path / "buttons.sqlite3", SALT)
-    with caplog.at_level(logging.WARNING, "bot.core.buttons"):
+    with caplog.at_level(logging.WARNING, "bot.core.shared.buttons"):
         key = await buttons.remember(1, QUESTION)
         assert await buttons.recall(key, 1) == Followup(QUESTION, 0)
         await buttons.remember(1, QUESTION)
@@ -81,10 +81,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 async def test_in_redis_a_key_expires_and_falls_back_to_memory_while_redis_is_down(redis_server: RedisServer) -> None:
     link = RedisLink(redis_server.url, "5")
-    buttons = SharedButtons(link, SALT, hours=1)
+    buttons = RedisButtons(link, SALT, hours=1)
     try:
         key = await buttons.remember(3, QUESTION, 9)
-        assert await SharedButtons(link, SALT).recall(key, 3) == Followup(QUESTION, 9)
+        assert await RedisButtons(link, SALT).recall(key, 3) == Followup(QUESTION, 9)
         assert 0 < await link.client.ttl(f"article-bot:5:button:{key}") <= 3600
         redis_server.stop()
         down = await buttons.remember(3, "tijdens de storing")

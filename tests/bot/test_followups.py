@@ -12,10 +12,10 @@ import pytest
 from redis import Redis
 
 from bench.botapi import BOT_USER
-from bot.chat.state import STATE, BotState
+from bot.chat.state import BotData
 from bot.cli import ask
 from bot.console import chat
-from bot.core.conversations import Conversations, salt_for
+from bot.core.shared.conversations import Conversations, salt_for
 from index import Engine
 from index.followups import MAX_FOLLOWUPS, Turn, ask_in_context, needs_context, understand
 from tests.bot.conftest import QUESTION, Bot, MakeBot
@@ -81,9 +81,9 @@ def test_memory_forgets_after_the_minutes_and_keys_hold_no_id() -> None:
 # -- the bot ---------------------------------------------------------------------------------
 
 
-def _state(bot: Bot) -> BotState:
-    found = bot.app.bot_data[STATE]
-    assert isinstance(found, BotState)
+def _state(bot: Bot) -> BotData:
+    found = bot.app.bot_data
+    assert isinstance(found, BotData)
     return found
 
 

@@ -218,11 +218,11 @@ async def test_edited_messages_and_unknown_commands_are_explained(article_bot: B
 
 
 async def test_a_document_from_a_non_admin_is_refused(article_bot: Bot) -> None:
-    before = sorted(p.name for p in article_bot.app.bot_data["engine"].config.corpus_dir.iterdir())
+    before = sorted(p.name for p in article_bot.app.bot_data.engine.config.corpus_dir.iterdir())
     calls = await article_bot.send(document_update("extra.txt", "f1", 10, language_code="en"))
     assert [c.method for c in calls] == ["sendMessage"]  # nothing downloaded
     assert str(calls[0].params["text"]).startswith("Only the bot's admins can add documents")
-    assert sorted(p.name for p in article_bot.app.bot_data["engine"].config.corpus_dir.iterdir()) == before
+    assert sorted(p.name for p in article_bot.app.bot_data.engine.config.corpus_dir.iterdir()) == before
 
 
 async def test_questions_are_throttled_per_user(make_bot: MakeBot, article_engine: Engine) -> None:
@@ -260,7 +260,7 @@ async def test_an_error_is_logged_with_context_and_the_user_told_without_details
 
 async def test_before_the_engine_is_open_users_are_asked_to_wait(make_bot: MakeBot, article_engine: Engine) -> None:
     bot = await make_bot(article_engine)
-    del bot.app.bot_data["engine"]
+    bot.app.bot_data.opened_engine = None
     (reply,) = await bot.replies(text_update(QUESTION, language_code="en"))
     assert reply.startswith("I'm still starting up")
 

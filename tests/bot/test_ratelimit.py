@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.chat.ratelimit import SharedRateLimiter, group_of
-from bot.core.shared import RedisLink
+from bot.chat.ratelimit import RedisRateLimiter, group_of
+from bot.core.shared.link import RedisLink
 from tests.support.redis_server import RedisServer, running_redis
 
 
@@ -52,7 +52,7 @@ class Sent:
         return max(sum(1 for t in times if start <= t < start + seconds) for start in times)
 
 
-async def send(limiter: SharedRateLimiter, sent: Sent, chat_id: int | str) -> Any:
+async def send(limiter: RedisRateLimiter, sent: Sent, chat_id: int | str) -> Any:
     return await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": chat_id, "text": "hi"}, None)
 
 
@@ -63,7 +63,7 @@ def test_groups_are_negative_ids_and_names_as_in_python_telegram_bot() -> None:
 
 
 async def test_two_workers_share_one_budget(two_workers: list[RedisLink]) -> None:
-    limiters = [SharedRateLimiter(link, overall_max_rate=10) for link in two_workers]
+    limiters = [RedisRateLimiter(link, overall_max_rate=10) for link in two_workers]
     sent = Sent()
     started = time.monotonic()
     await asyncio.gather(*(send(limiter, sent, chat) for chat in range(20) for limiter in limiters))
@@ -73,7 +73,7 @@ async def test_two_workers_share_one_budget(two_workers: list[RedisLink]) -> Non
 
 
 async def test_a_groups_budget_is_shared_too(two_workers: list[RedisLink]) -> None:
-    limiters = [SharedRateLimiter(link, group_max_rate=3, group_time_period=1) for link in two_workers]
+    limiters = [RedisRateLimiter(link, group_max_rate=3, group_time_period=1) for link in two_workers]
     sent, other = Sent(), Sent()
     started = time.monotonic()
     await asyncio.gather(
@@ -86,7 +86,7 @@ async def test_a_groups_budget_is_shared_too(two_workers: list[RedisLink]) -> No
 # python-telegram-bot's own RetryAfter reads its deprecated int ``retry_after`` when it is made.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_a_429_on_one_worker_pauses_both_and_is_retried(two_workers: list[RedisLink]) -> None:
-    first, second = (SharedRateLimiter(link, max_retries=2) for link in two_workers)
+    first, second = (RedisRateLimiter(link, max_retries=2) for link in two_workers)
     flooded, later = Sent(floods=1), Sent()
     started = time.monotonic()
     retried = asyncio.create_task(send(first, flooded, 1))
@@ -100,8 +100,8 @@ async def test_a_429_on_one_worker_pauses_both_and_is_retried(two_workers: list[
 async def test_with_redis_down_each_worker_keeps_its_own_budget(
     two_workers: list[RedisLink], redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limiters = [SharedRateLimiter(link, overall_max_rate=10) for link in two_workers]
-    caplog.set_level(logging.WARNING, logger="bot.core.shared")
+    limiters = [RedisRateLimiter(link, overall_max_rate=10) for link in two_workers]
+    caplog.set_level(logging.WARNING, logger="bot.core.shared.link")
     redis_server.stop()
     try:
         sent = Sent()

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from bench.quality.data import qa_dev_v2
-from bot.core import stats
 from bot.core.feedback import DAY, Feedback, Shown
+from bot.core.stats.evalset import liked_questions
+from bot.core.stats.report import build
+from bot.core.stats.spreadsheet import CSV_HEADER, write_csv
+from bot.core.stats.wording import lines
 from index.encoders import Encoder
 from tests.bot.conftest import ANSWER_SENTENCE
 from tests.bot.test_cli import run
@@ -52,20 +55,20 @@ def filled(tmp_path: Path) -> Feedback:
 
 
 def test_the_report_counts_outcomes_and_votes_and_groups_rewordings(filled: Feedback, encoder: Encoder) -> None:
-    plain = stats.build(filled, 7)
+    plain = build(filled, 7)
     assert (plain.questions, plain.chats, plain.up, plain.down) == (6, 3, 1, 2)
     assert plain.outcomes == {"refused": 3, "hedged": 1, "answered": 2}
     assert [(u.asked, u.chats) for u in plain.unanswered] == [(2, 2), (1, 1), (1, 1)]  # by normalised text only
-    report = stats.build(filled, 7, embed=encoder.queries)
+    report = build(filled, 7, embed=encoder.queries)
     first, second = report.unanswered
     assert (first.question, first.asked, first.chats, first.outcome) == (CAPITAL, 3, 3, "refused")
     assert first.variants == ("  WAT is de hoofdstad van Armenië ?! ", "wat is de hoofdstad van armenie")
     assert (second.question, second.outcome) == ("Hoeveel inwoners heeft Armenië?", "hedged")
     assert [(d.paragraph, d.down, d.up) for d in report.downvoted] == [(3, 2, 1), (7, 2, 1)]
-    text = "\n".join(stats.lines(report))
+    text = "\n".join(lines(report))
     assert "6 questions from 3 chats" in text and "answered 33% · hedged 17% · refused 50%" in text
     assert f"1. {CAPITAL} - asked 3x in 3 chats, refused" in text and "votes: 👍 1 · 👎 2" in text
-    dutch = stats.lines(report, "nl")
+    dutch = lines(report, "nl")
     assert dutch[0].endswith("6 vragen uit 3 chats")
     assert dutch[1] == "beantwoord 33% · met voorbehoud 17% · geweigerd 50%"
     assert f"1. {CAPITAL} - 3x gevraagd in 3 chats, geweigerd" in dutch and "stemmen: 👍 1 · 👎 2" in dutch
@@ -77,22 +80,22 @@ def test_the_report_covers_only_its_window(filled: Feedback) -> None:
     assert isinstance(filled.now, Clock)
     filled.now.now += 8 * DAY
     filled.record(9, 9, question="Wie is Pasjinjan?", outcome="refused", lang="nl")
-    report = stats.build(filled, 7)
+    report = build(filled, 7)
     assert (report.questions, report.up, report.down, report.downvoted) == (1, 0, 0, [])
-    assert stats.build(filled, 30).questions == 7
+    assert build(filled, 30).questions == 7
 
 
 def test_the_csv_has_a_header_and_a_row_per_figure(filled: Feedback) -> None:
     out = io.StringIO()
-    stats.write_csv(stats.build(filled, 7), out)
+    write_csv(build(filled, 7), out)
     found = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(found[0]) == list(stats.CSV_HEADER)
+    assert list(found[0]) == list(CSV_HEADER)
     assert {r["item"]: r["count"] for r in found if r["section"] == "summary"}["refused"] == "3"
     assert next(r["item"] for r in found if r["section"] == "unanswered") == CAPITAL
 
 
 def test_liked_questions_load_as_a_question_set(filled: Feedback) -> None:
-    exported = stats.liked_questions(filled, 7)
+    exported = liked_questions(filled, 7)
     assert set(exported) == {"about", "answerable", "off_topic", "near_topic"}
     (item,) = exported["answerable"]  # the 👎 page and the unvoted ones are left out
     assert item["q"] == "Wat moet Armenië doen als Poetin op bezoek komt?"
@@ -113,7 +116,7 @@ def test_the_command_prints_writes_csv_and_exports(filled: Feedback, tmp_path: P
     result = run(tmp_path, "stats", *files, env=env)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader((tmp_path / "out.csv").open(newline="", encoding="utf-8")))
-    assert tuple(rows[0]) == stats.CSV_HEADER and len(rows) > 6
+    assert tuple(rows[0]) == CSV_HEADER and len(rows) > 6
     assert len(json.loads((tmp_path / "x.json").read_text("utf-8"))["answerable"]) == 1
 
 
@@ -149,7 +152,7 @@ def test_the_csv_neutralises_spreadsheet_formulas_and_quotes_every_cell(tmp_path
     for message, question in enumerate(FORMULAS, start=1):
         feedback.record(1, message, question=question, outcome="refused", lang="nl")
     out = io.StringIO()
-    stats.write_csv(stats.build(feedback, 7), out)
+    write_csv(build(feedback, 7), out)
     written = out.getvalue()
     rows = list(csv.reader(io.StringIO(written, newline="")))
     quoted = io.StringIO()
@@ -172,10 +175,10 @@ def test_control_characters_are_neither_stored_nor_printed(tmp_path: Path) -> No
     assert stored == "]0;pwned[2JWat is de hoofdstad van Armenië?31m"  # newline and tab are spaces
     with sqlite3.connect(feedback.path) as db:  # a row stored before questions were cleaned
         db.execute("INSERT INTO questions VALUES ('c', 2, ?, ?, 'hedged', 'nl')", (time.time(), ESCAPES + "?"))
-    report = stats.build(feedback, 7)
+    report = build(feedback, 7)
     out = io.StringIO()
-    stats.write_csv(report, out)
-    for printed in ("\n".join(stats.lines(report)), "".join(stats.lines(report, "nl")), out.getvalue()):
+    write_csv(report, out)
+    for printed in ("\n".join(lines(report)), "".join(lines(report, "nl")), out.getvalue()):
         assert "Armenië" in printed
         controls = {c for c in printed if unicodedata.category(c) == "Cc"} - {"\n", "\r"}
         assert not controls, controls
@@ -185,16 +188,16 @@ def test_control_characters_are_neither_stored_nor_printed(tmp_path: Path) -> No
 def test_one_of_a_kind_is_counted_in_the_singular_in_english_and_dutch(tmp_path: Path) -> None:
     feedback = Feedback(tmp_path / "feedback.sqlite3", now=Clock(time.time()))
     feedback.record(1, 1, question=CAPITAL, outcome="refused", lang="nl")
-    report = stats.build(feedback, 1)
-    english, dutch = stats.lines(report, "en"), stats.lines(report, "nl")
+    report = build(feedback, 1)
+    english, dutch = lines(report, "en"), lines(report, "nl")
     assert english[0].startswith("Last 1 day (since ") and english[0].endswith(" UTC): 1 question from 1 chat")
     assert f"1. {CAPITAL} - asked 1x in 1 chat, refused" in english
     assert dutch[0].startswith("Afgelopen dag (sinds ") and dutch[0].endswith(" UTC): 1 vraag uit 1 chat")
     assert f"1. {CAPITAL} - 1x gevraagd in 1 chat, geweigerd" in dutch
     feedback.record(2, 1, question=CAPITAL, outcome="refused", lang="nl")
-    several = stats.lines(stats.build(feedback, 2), "nl")
+    several = lines(build(feedback, 2), "nl")
     assert several[0].startswith("Afgelopen 2 dagen (sinds ") and several[0].endswith(" UTC): 2 vragen uit 2 chats")
-    assert stats.lines(stats.build(feedback, 2), "en")[0].endswith(" UTC): 2 questions from 2 chats")
+    assert lines(build(feedback, 2), "en")[0].endswith(" UTC): 2 questions from 2 chats")
 
 
 def test_an_export_of_one_question_says_question(filled: Feedback, tmp_path: Path) -> None:

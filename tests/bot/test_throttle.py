@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.chat.throttle import RedisThrottle, Throttle, question_cost
-from bot.core.shared import RedisLink
+from bot.chat.fairness import question_cost
+from bot.core.shared.link import RedisLink
+from bot.core.shared.throttle import RedisThrottle, Throttle
 from tests.support.redis_server import RedisServer, running_redis
 
 

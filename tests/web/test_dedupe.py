@@ -11,27 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.shared import RedisLink
-from bot.web.dedupe import RecentUpdates, RedisUpdates, SharedUpdates
+from bot.core.shared.link import RedisLink
+from bot.core.shared.updates import FolderUpdateIds, RedisUpdateIds, UpdateIds
 from tests.support.redis_server import RedisServer, running_redis
 
 
 def test_recent_updates_takes_each_id_once_within_its_window() -> None:
-    seen = RecentUpdates(capacity=3)
+    seen = UpdateIds(capacity=3)
     assert [seen.first_time(i) for i in (1, 2, 1, 3, 2)] == [True, True, False, True, False]
     assert seen.first_time(4) and len(seen) == 3  # 1, the oldest, drops out of the window
     assert 1 not in seen and seen.first_time(1)
 
 
 def test_workers_sharing_a_folder_take_each_id_once(tmp_path: Path) -> None:
-    a, b = SharedUpdates(tmp_path / "seen"), SharedUpdates(tmp_path / "seen")
+    a, b = FolderUpdateIds(tmp_path / "seen"), FolderUpdateIds(tmp_path / "seen")
     assert a.first_time(10) and not b.first_time(10) and not a.first_time(10)
     assert b.first_time(11) and not a.first_time(11)
-    assert not SharedUpdates(tmp_path / "seen").first_time(11)  # a worker started later sees it too
+    assert not FolderUpdateIds(tmp_path / "seen").first_time(11)  # a worker started later sees it too
 
 
 def test_old_records_are_pruned(tmp_path: Path) -> None:
-    seen = SharedUpdates(tmp_path / "seen", keep_seconds=60, prune_every=3)
+    seen = FolderUpdateIds(tmp_path / "seen", keep_seconds=60, prune_every=3)
     seen.first_time(1)
     hour_ago = time.time() - 3600
     os.utime(tmp_path / "seen" / "1", (hour_ago, hour_ago))
@@ -43,7 +43,7 @@ def test_old_records_are_pruned(tmp_path: Path) -> None:
 def test_an_unusable_folder_falls_back_to_this_process(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    seen = SharedUpdates(blocker / "seen")
+    seen = FolderUpdateIds(blocker / "seen")
     assert seen.first_time(1) and not seen.first_time(1)
 
 
@@ -59,7 +59,7 @@ async def test_workers_sharing_redis_take_each_id_once(redis_server: RedisServer
         RedisLink(redis_server.url, "222"),
     )
     try:
-        first, second, third = RedisUpdates(a), RedisUpdates(b), RedisUpdates(other_bot)
+        first, second, third = RedisUpdateIds(a), RedisUpdateIds(b), RedisUpdateIds(other_bot)
         assert await first.take(10) and not await second.take(10) and not await first.take(10)
         assert await second.take(11) and not await first.take(11)
         assert await third.take(10)  # another bot's update 10 is another update
@@ -77,8 +77,8 @@ async def test_with_redis_down_each_worker_decides_alone_and_shares_again_when_i
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     a, b = RedisLink(redis_server.url, "333", retry_seconds=0.2), RedisLink(redis_server.url, "333", retry_seconds=0.2)
-    first, second = RedisUpdates(a), RedisUpdates(b)
-    caplog.set_level(logging.WARNING, logger="bot.core.shared")
+    first, second = RedisUpdateIds(a), RedisUpdateIds(b)
+    caplog.set_level(logging.WARNING, logger="bot.core.shared.link")
     try:
         assert await first.take(1) and not await second.take(1)
         redis_server.stop()
@@ -115,8 +115,8 @@ def test_a_transient_folder_error_is_retried_and_sharing_resumes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder, clock = tmp_path / "seen", Clock()
-    a, b = (SharedUpdates(folder, retry_seconds=5, clock=clock) for _ in range(2))
-    caplog.set_level(logging.INFO, logger="bot.web.dedupe")
+    a, b = (FolderUpdateIds(folder, retry_seconds=5, clock=clock) for _ in range(2))
+    caplog.set_level(logging.INFO, logger="bot.core.shared.updates")
     folder.rename(tmp_path / "away")
     folder.write_text("a file where the folder was: every open fails, like the open-file limit would")
     assert a.first_time(1)  # fails open: this worker answers
@@ -133,7 +133,7 @@ def test_a_transient_folder_error_is_retried_and_sharing_resumes(
 
 @pytest.mark.parametrize("update_id", [int("9" * 4000), 2**63, 0, -5, True])
 def test_an_id_no_telegram_update_has_is_refused_before_the_file_system(tmp_path: Path, update_id: int) -> None:
-    seen = SharedUpdates(tmp_path / "seen")
-    assert not seen.first_time(update_id) and not RecentUpdates().first_time(update_id)
+    seen = FolderUpdateIds(tmp_path / "seen")
+    assert not seen.first_time(update_id) and not UpdateIds().first_time(update_id)
     assert list((tmp_path / "seen").iterdir()) == []
-    assert seen.first_time(2**63 - 1) and seen.first_time(5) and not SharedUpdates(tmp_path / "seen").first_time(5)
+    assert seen.first_time(2**63 - 1) and seen.first_time(5) and not FolderUpdateIds(tmp_path / "seen").first_time(5)

@@ -171,7 +171,7 @@ async def test_failing_storage_never_stops_an_answer(
     )
     report = str((await answer_to(server, message_update(2, ADMIN, "/stats"))).params["text"])
     assert report == "De feedbackdatabase is nu niet leesbaar; zie het log van de bot."
-    failures = [r for r in caplog.records if r.name in ("bot.chat.readers", "bot.core.feedback")]
+    failures = [r for r in caplog.records if r.name in ("bot.chat.feedback", "bot.chat.stats", "bot.core.feedback")]
     assert len(failures) == 3  # at start, the first write (the question; the vote is within its minute), /stats
     assert all(r.exc_info is None and "not-a-folder" in r.getMessage() for r in failures)
     assert "error while handling" not in caplog.text

@@ -27,7 +27,7 @@ import pytest
 
 from bench.botapi import TOKEN, BotApiStub, Call, Fault
 from bot.core.feedback import Feedback
-from bot.core.shared import RETRY_SECONDS
+from bot.core.shared.link import RETRY_SECONDS
 from index import Engine, EngineConfig
 from index.encoders import Encoder
 from tests.conftest import ARTICLE

@@ -7,7 +7,7 @@ replies continues its own answer, whatever else is said in between). Keys are ke
 the chat and message ids, with a salt derived from the bot's token, so no id appears in memory
 or in Redis, and every worker of the bot finds the same key. Nothing here is written to disk.
 
-``Conversations`` keeps turns in this process; ``SharedConversations`` keeps them in the Redis of
+``Conversations`` keeps turns in this process; ``RedisConversations`` keeps them in the Redis of
 ``REDIS_URL`` with an expiry, so a follow-up that reaches another worker is understood the same
 way, and falls back to this process's own turns while Redis is down (``bot.core.shared``).
 """
@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from bot.core.shared import RedisDown, RedisLink
+from bot.core.shared.link import RedisDown, RedisLink
 from index.followups import Turn
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Conversations:
             self._turns.popitem(last=False)
 
 
-class SharedConversations(Conversations):
+class RedisConversations(Conversations):
     """Turns in Redis (``article-bot:<bot id>:followup:<key>``, expiring after ``minutes``), and in
     this process as well, which answers while Redis is down."""
 

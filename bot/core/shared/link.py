@@ -1,7 +1,8 @@
 """The Redis that workers on several hosts share (``REDIS_URL``), and what to do while it is down.
 
-Update ids taken (``bot.web.dedupe``), the per-user question window (``bot.chat.throttle``) and
-the bot's reply budget (``bot.chat.ratelimit``) are kept in one Redis when ``REDIS_URL`` is set.
+Update ids taken (``bot.core.shared.updates``), the per-user question window
+(``bot.core.shared.throttle``), the bot's reply budget (``bot.core.shared.reply_budget``), the
+"More passages" keys and the chats' follow-up turns are kept in one Redis when ``REDIS_URL`` is set.
 Each of them fails open: when Redis does not answer within a second, it falls back to what this
 process knows (its own update ids, its own window, its own budget) rather than refuse an update.
 ``RedisLink`` tracks the outage: one warning when Redis is lost, one line when it is back, and

@@ -1,9 +1,9 @@
 """Per-reader throttles by cost: at most N units in any window of S seconds.
 
 A unit is what a short question costs: one reply, one short encode. Longer questions cost one unit
-per ``question_chars`` characters begun (``question_cost``), so a reader pasting the longest
-questions gets as much of the engine as one asking short ones, not thirty times more; commands,
-buttons and other messages that get a reply cost one unit (``bot.chat.fairness``). The bot keeps
+per ``question_chars`` characters begun (``bot.chat.fairness.question_cost``), so a reader pasting
+the longest questions gets as much of the engine as one asking short ones, not thirty times more;
+commands, buttons and other messages that get a reply cost one unit (``bot.chat.fairness``). The bot keeps
 three such throttles: one for everything a reader sends in chats, one for inline queries, which
 clients send as the user types, and one for 👍/👎 presses.
 
@@ -19,7 +19,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
-from bot.core.shared import RedisDown, RedisLink
+from bot.core.shared.link import RedisDown, RedisLink
 
 # KEYS[1]: the reader's window, a sorted set of "<cost>:<unique>" members scored by their time (ms,
 # Redis's clock, the same for every host). ARGV: the limit, the window in ms, a unique member, the
@@ -49,12 +49,6 @@ redis.call('ZADD', KEYS[1], ms, ARGV[4] .. ':' .. ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
 return 0
 """
-
-
-def question_cost(question: str, question_chars: int, limit: int) -> int:
-    """Units a question costs: one per ``question_chars`` characters begun, at least 1, at most the
-    whole window (``limit``), so the longest question a reader may ask is still answered."""
-    return min(limit, max(1, math.ceil(len(question) / question_chars)))
 
 
 class Throttle:

@@ -3,7 +3,7 @@
 A button's callback data holds 64 bytes at most, so it carries a short random key; the key
 stands for the chat it was made in, the question and the message that asked it (which keys the
 answer's feedback). ``Buttons`` keeps keys in this process; ``FileButtons`` in an SQLite file in
-INDEX_DIR, shared by the workers of one host and kept across restarts; ``SharedButtons`` in the
+INDEX_DIR, shared by the workers of one host and kept across restarts; ``RedisButtons`` in the
 Redis of ``REDIS_URL``, for workers on several hosts. Each keeps a key ``MORE_BUTTON_HOURS`` and
 falls back to this process's memory while its store fails, so a button works at least on the
 worker that made it. A key is bound to its chat (stored as a keyed hash of the chat id, salted
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.core.shared import RedisDown, RedisLink
+from bot.core.shared.link import RedisDown, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class FileButtons(Buttons):
         return _Entry(str(row[0]), str(row[1]), int(row[2]), float(row[3])) if row else None
 
 
-class SharedButtons(Buttons):
+class RedisButtons(Buttons):
     """Keys in Redis (``article-bot:<bot id>:button:<key>``, expiring after ``hours``), and in this
     process as well, which answers while Redis is down."""
 

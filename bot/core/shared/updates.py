@@ -2,9 +2,9 @@
 
 Telegram redelivers an update when it did not see a 2xx in time; the copy has the same
 ``update_id``. A redelivery comes within minutes, so a bounded window of recent ids is enough.
-Behind a load balancer the copy may reach another worker: ``SharedUpdates`` also records each
+Behind a load balancer the copy may reach another worker: ``FolderUpdateIds`` also records each
 id as a file in a folder all workers on one host share, created with ``O_EXCL`` so exactly one
-wins; ``RedisUpdates`` does the same for workers on several hosts with one Redis key per id.
+wins; ``RedisUpdateIds`` does the same for workers on several hosts with one Redis key per id.
 An id that is not a positive integer below 2**63 (no Telegram update has one) is refused
 before any of them looks at it.
 """
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.core.shared import RedisDown, RedisLink
+from bot.core.shared.link import RedisDown, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def valid_update_id(update_id: object) -> bool:
     return type(update_id) is int and 0 < update_id <= MAX_UPDATE_ID
 
 
-class RecentUpdates:
+class UpdateIds:
     """The last ``capacity`` update ids this process accepted (not thread-safe: one event loop)."""
 
     def __init__(self, capacity: int = 100_000) -> None:
@@ -65,7 +65,7 @@ class RecentUpdates:
         return update_id in self._seen
 
 
-class SharedUpdates(RecentUpdates):
+class FolderUpdateIds(UpdateIds):
     """Update ids taken by any process sharing ``folder`` (one empty file each), kept ``keep_seconds``.
 
     When the folder fails (the open-file limit, a full disk), this process's own memory decides
@@ -149,7 +149,7 @@ class SharedUpdates(RecentUpdates):
             logger.warning("could not prune %s: %s", self.folder, exc)
 
 
-class RedisUpdates(RecentUpdates):
+class RedisUpdateIds(UpdateIds):
     """Update ids taken by any worker using one Redis: ``SET <prefix>:update:<id> 1 NX EX keep_seconds``.
 
     Fails open: while Redis does not answer, this process's own memory decides, so a copy that

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bench.botapi import TOKEN
 from bot.chat.telegram import build_application
 from bot.core.settings import Settings
 from index import Engine
 from tests.conftest import ARTICLE
+from tests.support.botapi import TOKEN
 from tests.support.recording import Call, RecordingRequest
 from tests.support.updates import ADMIN_ID, parse
 

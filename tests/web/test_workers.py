@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
-import shutil
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,16 +24,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.botapi import TOKEN, BotApiStub, Call, Fault
 from bot.core.feedback import Feedback
 from bot.core.shared import RETRY_SECONDS
-from index import Engine, EngineConfig
-from index.encoders import Encoder
-from tests.conftest import ARTICLE
+from index import Engine
+from tests.support.botapi import TOKEN, BotApiStub, Call, Fault
+from tests.support.paths import copy_built
+from tests.support.processes import SECRET, WEBHOOK_PATH
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.updates import callback_update, message_update
-from tests.web.conftest import SECRET, WEBHOOK_PATH
-from tests.web.workers import Worker, post_all, start_worker, wait_ready
+from tests.web.workers import Worker, post_all, start_worker
 
 CHATS = 100
 PER_CHAT = 5
@@ -98,14 +96,10 @@ def api(store: Store) -> Iterator[BotApiStub]:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, store: Store) -> Shared:
-    """A corpus with the article and its index, built once per store so the workers only load it."""
-    root = tmp_path_factory.mktemp("workers")
-    corpus, index = root / "corpus", root / "index"
-    corpus.mkdir()
-    shutil.copy(ARTICLE, corpus)
-    Engine(EngineConfig(corpus_dir=corpus, index_dir=index), encoder).load()
-    return Shared(root, corpus, index)
+def shared(tmp_path_factory: pytest.TempPathFactory, article_engine: Engine, store: Store) -> Shared:
+    """A copy of the article and its index, per store, so the workers only load it and may change it."""
+    root = copy_built(article_engine.config, tmp_path_factory.mktemp("workers"))
+    return Shared(root, root / "corpus", root / "index")
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +111,10 @@ def workers(api: BotApiStub, shared: Shared, store: Store) -> Iterator[list[Work
     ]
     try:
         for worker in started:
-            wait_ready(worker)
+            worker.wait_ready()
         yield started
     finally:
-        statuses = [w.terminate() for w in started]
+        statuses = [w.stop() for w in started]
         for worker in started:
             assert TOKEN not in worker.output(), f"the bot token appears in {worker.name}'s log"
             assert SECRET not in worker.output(), f"the webhook secret appears in {worker.name}'s log"
@@ -411,7 +405,7 @@ async def test_sigterm_finishes_the_updates_in_flight(workers: list[Worker], api
     chats = range(5000, 5020)
     async with httpx.AsyncClient(timeout=30) as client:
         await asyncio.gather(*(ask(client, b, 50_000 + i, chat, QUESTIONS[i % 5]) for i, chat in enumerate(chats)))
-    status = await asyncio.to_thread(b.terminate)
+    status = await asyncio.to_thread(b.stop)
     assert status == 0, b.output()[-3000:]
     got = replies(api, set(chats))
     assert sorted(int(c.params["chat_id"]) for c in got) == list(chats)

@@ -15,6 +15,7 @@ from bot.core.settings import Settings
 from index import Engine
 from tests.conftest import ARTICLE
 from tests.support.botapi import TOKEN
+from tests.support.paths import copy_built
 from tests.support.recording import Call, RecordingRequest
 from tests.support.updates import ADMIN_ID, parse
 
@@ -115,6 +116,17 @@ async def make_bot(make_settings: MakeSettings) -> AsyncIterator[MakeBot]:
 async def article_bot(make_bot: MakeBot, article_engine: Engine) -> Bot:
     """A bot answering from the shared article engine (its corpus must not change)."""
     return await make_bot(article_engine, corpus_dir=article_engine.config.corpus_dir)
+
+
+@pytest.fixture
+def copied_article(tmp_path: Path, article_engine: Engine) -> Engine:
+    """An engine over private copies of the article and of its index (loaded, not rebuilt) that
+    admin tests may change."""
+    built = copy_built(article_engine.config, tmp_path / "copied")
+    config = replace(article_engine.config, corpus_dir=built / "corpus", index_dir=built / "index")
+    engine = Engine(config, article_engine.encoder)
+    engine.load()
+    return engine
 
 
 @pytest.fixture

@@ -97,9 +97,9 @@ async def test_a_flood_limit_from_telegram_is_waited_out_not_lost(polling: Polli
 
 
 async def test_an_admin_upload_is_downloaded_indexed_and_answered(
-    polling: Polling, own_corpus: Engine, tmp_path: Path
+    polling: Polling, copied_article: Engine, tmp_path: Path
 ) -> None:
-    api = await polling(own_corpus, corpus_dir=own_corpus.config.corpus_dir)
+    api = await polling(copied_article, corpus_dir=copied_article.config.corpus_dir)
     content = b"date 2024-05\n\nDe vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.\n"
     api.add_file("doc-1", content)
     api.push_update(document_update("texel.txt", "doc-1", len(content), user_id=ADMIN_ID))
@@ -107,7 +107,7 @@ async def test_an_admin_upload_is_downloaded_indexed_and_answered(
     assert "texel.txt" in progress.params["text"]
     (summary,) = await api.async_wait_for("editMessageText", timeout=60)
     assert "2 documenten" in summary.params["text"]
-    assert (own_corpus.config.corpus_dir / "texel.txt").read_bytes() == content
+    assert (copied_article.config.corpus_dir / "texel.txt").read_bytes() == content
     api.push_update(text_update("Hoe hoog is de vuurtoren van Texel?"))
     replies = await api.async_wait_for("sendMessage", 2)
     assert "<b>De vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.</b>" in replies[1].params["text"]
@@ -168,13 +168,13 @@ def test_a_token_revoked_while_polling_ends_serve_with_one_line(article_engine: 
 
 
 async def test_an_admins_link_to_a_news_page_is_added_and_answered_with_its_title_date_and_link(
-    polling: Polling, own_corpus: Engine
+    polling: Polling, copied_article: Engine
 ) -> None:
     """The page on a loopback site; the stub Bot API on another: the link in, the answer with its source out."""
     page = (DATA / "pages" / "nieuws-snelweg.html").read_bytes()
     with serve() as site:
         site.routes["/a12"] = Route(page)
-        api = await polling(own_corpus, corpus_dir=own_corpus.config.corpus_dir, allow_private_urls=True)
+        api = await polling(copied_article, corpus_dir=copied_article.config.corpus_dir, allow_private_urls=True)
         api.push_update(text_update(site.url("/a12"), user_id=ADMIN_ID))
         (added,) = await api.async_wait_for("sendMessage")
         assert added.params["text"].startswith(
@@ -191,5 +191,5 @@ async def test_an_admins_link_to_a_news_page_is_added_and_answered_with_its_titl
     )
     assert "Vier mensen raakten gewond, van wie één ernstig." in text.split("\n")[1]  # paragraph 1 answers it
     assert answer.params["link_preview_options"] == {"is_disabled": True}
-    indexed = " ".join(p.text for p in own_corpus.index.paragraphs)
+    indexed = " ".join(p.text for p in copied_article.index.paragraphs)
     assert "Henk58" not in indexed and "cookies" not in indexed and "Code oranje" not in indexed

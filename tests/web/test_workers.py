@@ -291,6 +291,15 @@ async def vote_on(api: BotApiStub, workers: list[Worker], answers: list[Call], l
     await api.async_wait_for("answerCallbackQuery", acknowledged + len(presses), timeout=120)
 
 
+async def stored(found: Callable[[], object], wanted: object, timeout: float = 30.0) -> None:
+    """Wait until ``found()`` is ``wanted`` or ``timeout`` passes: a vote is acknowledged once stored
+    or after a short wait, so a write may still be queued behind the database when it is (the test's
+    assertion says what was missing)."""
+    deadline = time.monotonic() + timeout
+    while found() != wanted and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 async def test_200_questions_with_votes_leave_200_rows_and_the_votes_under_redelivery(
     workers: list[Worker], api: BotApiStub, shared: Shared, store: Store, expected: dict[str, str], capsys: Capture
 ) -> None:
@@ -301,15 +310,20 @@ async def test_200_questions_with_votes_leave_200_rows_and_the_votes_under_redel
         api, workers, 60_000, chats[0], expected, redeliver=True, shared_budget=store.redis is not None
     )
     answers = replies(api, chats)
+
+    def votes() -> dict[int, int]:
+        return dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", time.time() - 600))
+
     await vote_on(api, workers, answers, "👍", first_update=70_000)
     changed = [a for a in answers if int(a.params["chat_id"]) % 4 == 0]  # a quarter of the readers change their mind
+    await stored(lambda: feedback.count("votes") - before["votes"], len(answers))  # their first votes, then
     await vote_on(api, workers, changed, "👎", first_update=80_000)
+    await stored(votes, {1: CHATS * PER_CHAT - len(changed), -1: len(changed)})
     await asyncio.sleep(1.0)  # a row is written just after its answer or acknowledgement; a duplicate would be too
 
     added = {table: feedback.count(table) - before[table] for table in before}
     assert added == {"questions": CHATS * PER_CHAT, "votes": CHATS * PER_CHAT}
-    votes = dict(feedback.rows("SELECT vote, count(*) FROM votes WHERE at >= ? GROUP BY vote", time.time() - 600))
-    assert votes == {1: CHATS * PER_CHAT - len(changed), -1: len(changed)}
+    assert votes() == {1: CHATS * PER_CHAT - len(changed), -1: len(changed)}
     assert not api.calls_to("answerCallbackQuery")[-1].params.get("show_alert")
     report(
         capsys,

@@ -1,7 +1,7 @@
 """The bot end to end: an update in, ``sendMessage`` out, through the real webhook server.
 
 ``python -m bot serve`` runs as a webhook server (a separate process, as in production)
-against ``bench.botapi.BotApiStub``, a Bot API stand-in on loopback in this process.
+against ``tests.support.botapi.BotApiStub``, a Bot API stand-in on loopback in this process.
 Updates are POSTed to the webhook with the secret header; the time to an answer is from just
 before the POST to the moment the stub receives the ``sendMessage`` for that chat.
 
@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, Section, ms, questions
-from bench.processes import WEBHOOK_SECRET, article_corpus, ask, wait_ready, webhook_server
+from bench.processes import ask
+from tests.support.paths import article_corpus
+from tests.support.processes import SECRET, WEBHOOK_PATH, serve_bot
 
 LATENCY_UPDATES = 100
 LATENCY_SPACING = 0.05  # seconds between updates when measuring latency: 20 a second
@@ -79,7 +81,7 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
     ids = itertools.count(1)
     users = itertools.count(10_000_001)
     asked = itertools.cycle(questions())
-    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
@@ -144,16 +146,15 @@ async def _measure(api: Any, url: str, health: str, quick: bool) -> dict[str, An
 
 
 def run(*, quick: bool = False) -> Section:
-    from bench.botapi import BotApiStub
+    from tests.support.botapi import BotApiStub
 
     section = Section("bot")
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp, BotApiStub() as api:
         index, corpus = Path(tmp) / "index", article_corpus(Path(tmp))
         ask(index, corpus)  # builds the index
-        with webhook_server(index, corpus, api.base_url, api.token) as (process, port):
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(f"{base}/readyz", process, time.perf_counter() + 120)
-            result = asyncio.run(_measure(api, f"{base}/hook", f"{base}/healthz", quick))
+        with serve_bot(api, Path(tmp), corpus=corpus, index=index, env={"LOG_LEVEL": "WARNING"}) as server:
+            server.wait_ready()
+            result = asyncio.run(_measure(api, server.url + WEBHOOK_PATH, f"{server.url}/healthz", quick))
     p50, p99 = ms(result["latency"])
     floor50, floor99 = ms(result["floor"])
     section.rows += [

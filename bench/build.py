@@ -19,14 +19,13 @@ another (the smoke test's quick run takes a faster one).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import synth
-from bench.common import PROJECT, Row, Section
+from bench.common import Row, Section
 from bench.encoding import Blank, Recording, replay
 from bench.processes import memory
 from index.encoders import BATCH, DEFAULT_MODEL
@@ -76,17 +75,16 @@ def measure(size: int, model: str = DEFAULT_MODEL) -> dict[str, Any]:
 
 
 def run(*, quick: bool = False, full: bool = False, model: str = DEFAULT_MODEL) -> Section:
+    from tests.support import processes  # not at the top: ``python -m bench.build`` measures its own memory
+
     section = Section("build")
     sizes = QUICK_SIZES if quick else FULL_SIZES if full else DEFAULT_SIZES
     points = []
     for size in sizes:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.build", str(size), model],
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+            out = processes.run(str(size), model, module="bench.build", folder=Path(tmp), timeout=3600)
+        if out.returncode != 0:
+            raise RuntimeError(f"python -m bench.build {size} failed: {out.stderr[-2000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         seconds, floor = result["seconds"], result["floor_seconds"]
         points.append(

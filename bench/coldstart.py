@@ -9,13 +9,13 @@ sentence-transformers, which is what answering cost before the default model ski
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.common import Row, Section, percentile
-from bench.processes import article_corpus, ask, memory, wait_ready, wall, webhook_server
+from bench.processes import ask, memory, wall
+from tests.support.paths import article_corpus
 
 TARGET_SECONDS = 8.0
 TARGET_RSS_MB = 800.0
@@ -23,14 +23,13 @@ TARGET_RSS_MB = 800.0
 
 def cli(runs: int) -> Section:
     section = Section("coldstart-cli")
-    python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         index, corpus = Path(tmp) / "index", article_corpus(Path(tmp))
         ask(index, corpus)  # builds the index, warms the page cache
         interpreter, imports, answers, peaks = [], [], [], []
         for _ in range(runs):
-            interpreter.append(wall([python, "-c", "pass"])[0])
-            imports.append(wall([python, "-c", "import torch, sentence_transformers"])[0])
+            interpreter.append(wall(folder=Path(tmp), code="pass")[0])
+            imports.append(wall(folder=Path(tmp), code="import torch, sentence_transformers")[0])
             seconds, peak = ask(index, corpus)
             answers.append(seconds)
             peaks.append(peak)
@@ -65,7 +64,8 @@ def cli(runs: int) -> Section:
 
 def server(runs: int) -> Section:
     """``python -m bot serve`` as a webhook against a stub Bot API: time to /readyz 200, idle RSS."""
-    from bench.botapi import BotApiStub
+    from tests.support.botapi import BotApiStub
+    from tests.support.processes import serve_bot
 
     section = Section("coldstart-server")
     readies, idle = [], []
@@ -74,11 +74,11 @@ def server(runs: int) -> Section:
         ask(index, corpus)  # builds the index
         for _ in range(runs):
             started = time.perf_counter()
-            with webhook_server(index, corpus, api.base_url, api.token) as (process, port):
-                wait_ready(f"http://127.0.0.1:{port}/readyz", process, started + 120)
+            with serve_bot(api, Path(tmp), corpus=corpus, index=index, env={"LOG_LEVEL": "WARNING"}) as server:
+                server.wait_ready()
                 readies.append(time.perf_counter() - started)
                 time.sleep(1.0)
-                idle.append(memory(process.pid).rss_mb)
+                idle.append(memory(server.pid).rss_mb)
     median = percentile(readies, 50)
     rss = percentile(idle, 50)
     section.rows += [

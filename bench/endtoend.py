@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,14 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from bench import synth
-from bench.common import PROJECT, Row, Section, ms, percentile, questions, scale_model, timed
-from bench.processes import bot_env, pss, wall
+from bench.common import Row, Section, ms, percentile, questions, scale_model, timed
+from bench.processes import pss, wall
 from bench.scale import BASES, realish
 from index import Engine, EngineConfig
 from index.background import background_texts
 from index.encoders import BATCH, Encoder, open_encoder
 from index.search import CANDIDATES
 from index.vectors import describe, one_thread
+from tests.support.processes import start
 
 SIZES = (10_000, 100_000)
 FULL_SIZES = (10_000, 100_000, 1_000_000)
@@ -114,47 +114,58 @@ def measure_ask(engine: Engine, rounds: int) -> dict[str, list[float]]:
 
 def cold_start(index: Path, corpus: Path, runs: int) -> tuple[list[float], list[float]]:
     """Seconds from ``python -m bot ask --json`` starting to its answer, and peak RSS (MB); after a warm-up run."""
-    command = [sys.executable, "-m", "bot", "ask", "--json", "Wat is er met Nagorno-Karabach gebeurd?"]
-    env = bot_env(index, corpus, EMBEDDING_MODEL=scale_model())
-    wall(command, env, expect=b'"question"')  # warms the page cache
+    question = "Wat is er met Nagorno-Karabach gebeurd?"
+    env = folders(index, corpus)
+    wall("ask", "--json", question, folder=corpus.parent, env=env, expect='"question"')  # warms the page cache
     seconds, peaks = [], []
     for _ in range(runs):
-        s, peak = wall(command, env, expect=b'"question"')
+        s, peak = wall("ask", "--json", question, folder=corpus.parent, env=env, expect='"question"')
         seconds.append(s)
         peaks.append(peak)
     return seconds, peaks
 
 
+def folders(index: Path, corpus: Path) -> dict[str, str]:
+    """The settings of a ``python -m bot ask`` over ``index`` and ``corpus`` with the scale model."""
+    return {
+        "INDEX_DIR": str(index),
+        "CORPUS_DIR": str(corpus),
+        "EMBEDDING_MODEL": scale_model(),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def serving_memory(index: Path, corpus: Path, workers: int, asked: list[str]) -> list[dict[str, float]]:
     """PSS breakdown (MB) of ``workers`` processes of ``python -m bot ask --json -`` on one index,
     each after answering every one of ``asked``; read while all of them are still running."""
-    env = bot_env(index, corpus, EMBEDDING_MODEL=scale_model())
-    command = [sys.executable, "-m", "bot", "ask", "--json", "-"]
-    processes = [
-        subprocess.Popen(
-            command, cwd=PROJECT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    children = [
+        start(
+            "ask",
+            "--json",
+            "-",
+            folder=corpus.parent,
+            env=folders(index, corpus),
+            name=f"worker-{n}",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
-        for _ in range(workers)
+        for n in range(workers)
     ]
     try:
-        for process in processes:
-            assert process.stdin is not None and process.stdout is not None
+        for child in children:
+            assert child.process.stdin is not None and child.process.stdout is not None
             for question in asked:
-                process.stdin.write(question.replace("\n", " ").encode() + b"\n")
-                process.stdin.flush()
-                if not process.stdout.readline():
-                    raise RuntimeError("a worker exited before answering")
+                child.process.stdin.write(question.replace("\n", " ").encode() + b"\n")
+                child.process.stdin.flush()
+                if not child.process.stdout.readline():
+                    raise RuntimeError(f"a worker exited before answering: {child.output()[-2000:]}")
         time.sleep(0.5)
-        return [pss(process.pid) for process in processes]
+        return [pss(child.pid) for child in children]
     finally:
-        for process in processes:
-            if process.stdin is not None:
-                process.stdin.close()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for child in children:
+            if child.process.stdin is not None:
+                child.process.stdin.close()
+            child.stop(None, timeout=30)  # each ends at the end of its input
 
 
 def run(*, quick: bool = False, full: bool = False) -> Section:

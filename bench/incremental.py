@@ -12,7 +12,7 @@ corpus. The timed steps use a new engine with the real encoder, serving that bas
   through ``engine.reindex()`` then ``engine.ask()``, against the encode floor of exactly the
   texts that reindex encoded (``bench.encoding.replay``);
 - another new article sent by an admin through the bot: seconds from the upload's update on the
-  stub Bot API (``bench.botapi``, on loopback) to the bot's answer from it, the download, the
+  stub Bot API (``tests.support.botapi``, on loopback) to the bot's answer from it, the download, the
   save, the rebuild's summary and the question's answer included.
 """
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bench.botapi import TOKEN, BotApiStub
 from index import Engine
+from tests.support.botapi import TOKEN, BotApiStub
 
 _ids = itertools.count(1)
 

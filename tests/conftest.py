@@ -12,9 +12,9 @@ import pytest
 from index import DEFAULT_MODEL, Engine, EngineConfig
 from index.encoders import Encoder, open_encoder
 from tests.support.hashing import HashingEncoder
+from tests.support.paths import ARTICLE, PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
-ARTICLE = PROJECT / "corpus" / "armenia-icc-2023-10.txt"
+__all__ = ["ARTICLE", "ARTICLE_SOURCE", "ARTICLE_TITLE", "PROJECT"]
 # What readers see wherever the bot names the article: its title, guessed from the file name
 # (it has no "title:" line, see README), never the file name itself.
 ARTICLE_TITLE = "Armenia icc"
@@ -74,12 +74,3 @@ def make_engine(tmp_path: Path, encoder: Encoder) -> MakeEngine:
 def make_hashed_engine(tmp_path: Path, hashing: Encoder) -> MakeEngine:
     """``make_engine`` with the hashing stand-in: for tests of files, manifests and rebuilds."""
     return _maker(tmp_path, hashing, hashing.name)
-
-
-def copy_article_index(article_engine: Engine, folder: Path) -> tuple[Path, Path]:
-    """A private copy of the article's corpus and built index under ``folder``: ``(corpus, index)``.
-    An engine over the copy loads it instead of building it again, and may change it."""
-    corpus, index = folder / "corpus", folder / "index"
-    shutil.copytree(article_engine.config.corpus_dir, corpus, dirs_exist_ok=True)
-    shutil.copytree(article_engine.config.index_dir, index, dirs_exist_ok=True)
-    return corpus, index

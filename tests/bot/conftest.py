@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bench.botapi import TOKEN
 from bot.chat.telegram import build_application
 from bot.core.settings import Settings
 from index import Engine
-from tests.conftest import copy_article_index
+from tests.support.botapi import TOKEN
+from tests.support.paths import copy_built
 from tests.support.recording import Call, RecordingRequest
 from tests.support.updates import ADMIN_ID, parse
 
@@ -119,8 +119,11 @@ async def article_bot(make_bot: MakeBot, article_engine: Engine) -> Bot:
 
 @pytest.fixture
 def own_corpus(tmp_path: Path, article_engine: Engine) -> Engine:
-    """An engine over a private copy of the article and its index, which admin tests may change."""
-    corpus, index = copy_article_index(article_engine, tmp_path)
-    engine = Engine(replace(article_engine.config, corpus_dir=corpus, index_dir=index), article_engine.encoder)
+    """An engine over private copies of the article and of its index (loaded, not rebuilt) that
+    admin tests may change."""
+    built = copy_built(article_engine.config, tmp_path / "copied")
+    engine = Engine(
+        replace(article_engine.config, corpus_dir=built / "corpus", index_dir=built / "index"), article_engine.encoder
+    )
     engine.load()
     return engine

@@ -6,11 +6,9 @@ import io
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO, cast
@@ -22,59 +20,34 @@ from bot.console import chat, console_language
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION
 from tests.conftest import ARTICLE, ARTICLE_SOURCE, ARTICLE_TITLE
+from tests.support import processes
 from tests.support.files import make_unreadable, no_file_writes
+from tests.support.paths import article_corpus, copy_built
 
-SETTINGS = (
-    "TELEGRAM_BOT_TOKEN",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-    "CORPUS_DIR",
-    "INDEX_DIR",
-    "TOP_K",
-    "MIN_RELEVANCE",
-    "ANSWER_RELEVANCE",
-    "BOT_USERNAME",
-    "PREPARED_QUESTIONS",
-)
-LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG")
 HEDGING = {"ANSWER_RELEVANCE": "1e9"}  # out of reach: every question with passages is hedged, whatever the calibration
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(ARTICLE, corpus)
+    """A corpus with the article, and no index yet."""
+    article_corpus(tmp_path)
     return tmp_path
 
 
-def environment(workdir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without the bot's settings, in the C locale (the console's
-    English), plus ``workdir``'s folders and ``env``."""
-    found = {k: v for k, v in os.environ.items() if k not in SETTINGS and k not in LOCALE}
-    found.update({"LANG": "C.UTF-8", "CORPUS_DIR": str(workdir / "corpus"), "INDEX_DIR": str(workdir / "index")})
-    found.update(env or {})
-    return found
+def folders(workdir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``workdir``'s corpus and index folders as settings, and ``env``."""
+    return {"CORPUS_DIR": str(workdir / "corpus"), "INDEX_DIR": str(workdir / "index"), **(env or {})}
 
 
 def run(
     workdir: Path,
-    *args: str,
-    stdin: str = "",
+    *args: str | bytes,
+    stdin: str | bytes = "",
     preexec: Callable[[], None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot ARGS`` in ``workdir`` (see ``environment`` for ``env``)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=environment(workdir, env),
-        timeout=300,
-        preexec_fn=preexec,
-    )
+    """``python -m bot ARGS`` in ``workdir`` over its folders, in the C locale unless ``env`` sets one."""
+    return processes.run(*args, folder=workdir, env=folders(workdir, env), stdin=stdin, preexec=preexec)
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str], text: str) -> None:
@@ -86,9 +59,9 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], text: str) -
     assert result.stderr.splitlines()[-1] == errors[0]
 
 
-def test_ask_json_from_stdin_answers_each_line(workdir: Path) -> None:
+def test_ask_json_from_stdin_answers_each_line(built_workdir: Path) -> None:
     questions = ["Wie is Maria Lvova-Belova?", "", "What is the capital of Australia?", "x" * 10_000]
-    result = run(workdir, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    result = run(built_workdir, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3  # the blank line is not a question
@@ -246,19 +219,13 @@ sys.exit(main(["reindex"]))
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
 def test_a_signal_while_reindex_writes_leaves_nothing_behind(workdir: Path, stop: signal.Signals) -> None:
     index = workdir / "index"
-    with subprocess.Popen(
-        [sys.executable, "-c", REINDEX_HELD_WHILE_WRITING],
-        cwd=workdir,
-        env=environment(workdir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as reindex:
-        assert reindex.stdout is not None and reindex.stdout.readline() == "written\n"
+    env = folders(workdir)
+    with processes.start(code=REINDEX_HELD_WHILE_WRITING, folder=workdir, env=env, stdout=subprocess.PIPE) as reindex:
+        reindex.wait_ready(line="written")
         assert len(list(index.glob(".building-*"))) == 1
-        reindex.send_signal(stop)
-        _, stderr = reindex.communicate(timeout=60)
-    assert reindex.returncode == 128 + stop and "Traceback" not in stderr, stderr
+        status = reindex.stop(stop, timeout=60)
+    stderr = reindex.output()
+    assert status == 128 + stop and "Traceback" not in stderr, stderr
     assert list(index.iterdir()) == []  # nothing half-written, nothing published
 
 
@@ -279,9 +246,7 @@ def test_corpus_files_that_cannot_be_read_are_named_and_the_rest_answered(workdi
 @pytest.fixture
 def built_workdir(article_engine: Engine, tmp_path: Path) -> Path:
     """The article's corpus and its index, built already (a copy of the shared engine's folders)."""
-    shutil.copytree(article_engine.config.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(article_engine.config.index_dir, tmp_path / "index")
-    return tmp_path
+    return copy_built(article_engine.config, tmp_path)
 
 
 def test_an_unwritable_index_dir_is_one_line_and_its_index_still_serves(built_workdir: Path) -> None:
@@ -335,15 +300,8 @@ def test_a_chat_names_what_the_index_covers_after_a_reindex(make_engine: Callabl
 
 def run_bytes(workdir: Path, *args: str, stdin: bytes, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
     """``python -m bot ARGS`` with raw bytes on stdin: status, stdout and stderr (decoded with replacement)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        cwd=workdir,
-        env=environment(workdir, env),
-        timeout=300,
-    )
-    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+    done = run(workdir, *args, stdin=stdin, env=env)
+    return done.returncode, done.stdout, done.stderr
 
 
 NOT_UTF8 = "caf\xe9 Poetin?".encode("latin-1")  # a Latin-1 terminal's "café": byte 0xe9 alone is not UTF-8
@@ -351,9 +309,9 @@ JUNK = b"\x00\x1b[2J" + bytes(range(0x80, 0x100)) * 2  # binary junk on one line
 
 
 @pytest.mark.parametrize("locale", ["C.UTF-8", "en_US.UTF-8"])  # stdin decodes with surrogateescape, then strictly
-def test_a_line_that_is_not_utf8_is_refused_in_one_line_and_the_rest_answered(workdir: Path, locale: str) -> None:
+def test_a_line_that_is_not_utf8_is_refused_in_one_line_and_the_rest_answered(built_workdir: Path, locale: str) -> None:
     stdin = NOT_UTF8 + b"\n" + JUNK + b"\n" + QUESTION.encode("utf-8") + b"\n"
-    status, out, err = run_bytes(workdir, "ask", "-", stdin=stdin, env={"LANG": locale})
+    status, out, err = run_bytes(built_workdir, "ask", "-", stdin=stdin, env={"LANG": locale})
     assert status == 0 and "Traceback" not in err, err
     refused = [line for line in err.splitlines() if line.startswith("error:")]
     assert refused == [
@@ -362,27 +320,21 @@ def test_a_line_that_is_not_utf8_is_refused_in_one_line_and_the_rest_answered(wo
     ]
     assert ANSWER_SENTENCE in out
 
-    status, out, err = run_bytes(workdir, "ask", "--json", "-", stdin=stdin, env={"LANG": locale})
+    status, out, err = run_bytes(built_workdir, "ask", "--json", "-", stdin=stdin, env={"LANG": locale})
     assert status == 0 and "Traceback" not in err, err
     first, second, third = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
     assert first["question"] == "caf\ufffd Poetin?" and "not valid UTF-8" in first["error"]
     assert second["outcome"] == "refused" and third["answered"] is True
 
-    status, out, err = run_bytes(workdir, "chat", stdin=stdin, env={"LANG": locale})
+    status, out, err = run_bytes(built_workdir, "chat", stdin=stdin, env={"LANG": locale})
     assert status == 0 and "Traceback" not in err, err
     assert out.count("That question is not valid UTF-8 text, so it was not searched.") == 2
     assert ANSWER_SENTENCE in out
 
 
-def test_a_question_argument_that_is_not_utf8_is_one_line(workdir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable.encode(), b"-m", b"bot", b"ask", NOT_UTF8],
-        capture_output=True,
-        cwd=workdir,
-        env=environment(workdir),
-        timeout=300,
-    )
-    err = done.stderr.decode("utf-8", "replace")
+def test_a_question_argument_that_is_not_utf8_is_one_line(built_workdir: Path) -> None:
+    done = run(built_workdir, b"ask", NOT_UTF8)
+    err = done.stderr
     assert done.returncode == 1 and "Traceback" not in err, err
     assert err.splitlines()[-1] == "error: the question is not valid UTF-8 text (an undecodable byte at character 4)"
 
@@ -463,14 +415,8 @@ def test_the_console_at_a_terminal_recalls_the_last_question_with_the_up_arrow(b
     import pty
 
     leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat"],
-        stdin=follower,
-        stdout=follower,
-        stderr=subprocess.DEVNULL,
-        cwd=built_workdir,
-        env={**environment(built_workdir), "TERM": "xterm"},
-    )
+    env = folders(built_workdir, {"TERM": "xterm"})
+    console = processes.start("chat", folder=built_workdir, env=env, stdin=follower, stdout=follower)
     os.close(follower)
     shown = b""
 
@@ -489,8 +435,8 @@ def test_the_console_at_a_terminal_recalls_the_last_question_with_the_up_arrow(b
         os.write(leader, b"\x1b[A\r")  # the up arrow, then Enter: the same question again
         until(b"paragraph 7]", 2)
         os.write(leader, b"quit\r")
-        assert process.wait(timeout=60) == 0
+        assert console.stop(None, timeout=60) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
+        if console.process.poll() is None:
+            console.process.kill()
         os.close(leader)

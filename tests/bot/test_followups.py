@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bench.botapi import BOT_USER
 from bot.chat.state import BotData
 from bot.cli import ask
 from bot.console import chat
@@ -19,6 +18,7 @@ from bot.core.shared.conversations import Conversations, salt_for
 from index import Engine
 from index.followups import MAX_FOLLOWUPS, Turn, ask_in_context, needs_context, understand
 from tests.bot.conftest import QUESTION, Bot, MakeBot
+from tests.support.botapi import BOT_USER
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.updates import GROUP_ID, USER_ID, mention, message, text_update, update
 from tests.support.updates import chat as chat_of

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bench.botapi import TOKEN
 from bot.core import metrics
 from bot.core.redact import reader_tag
 from index import Engine
 from index.documents import MAX_PARAGRAPH_CHARS
 from tests.bot.conftest import ANSWER_SENTENCE, HEDGE, OFF_TOPIC, QUESTION, Bot, MakeBot
 from tests.conftest import ARTICLE, ARTICLE_SOURCE, ARTICLE_TITLE
+from tests.support.botapi import TOKEN
 from tests.support.telegram_html import read_html
 from tests.support.updates import (
     GROUP_ID,

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,11 +11,13 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bench.botapi import TOKEN, BotApiStub, Fault
 from bot.chat.telegram import build_application
 from index import Engine
 from tests.bot.conftest import ANSWER_SENTENCE, QUESTION, MakeSettings
-from tests.conftest import ARTICLE_SOURCE, PROJECT
+from tests.conftest import ARTICLE_SOURCE
+from tests.support.botapi import TOKEN, BotApiStub, Fault
+from tests.support.paths import DATA, copy_built
+from tests.support.processes import Child, serve_bot
 from tests.support.updates import ADMIN_ID, callback_update, document_update, text_update
 from tests.support.web import Route, serve
 
@@ -114,91 +113,65 @@ async def test_an_admin_upload_is_downloaded_indexed_and_answered(
     assert "<b>De vuurtoren van Texel is in 1864 gebouwd en is 35 meter hoog.</b>" in replies[1].params["text"]
 
 
-def serve_env(engine: Engine, api: BotApiStub, token: str = TOKEN) -> dict[str, str]:
-    """The environment of ``python -m bot serve`` against ``api``, over ``engine``'s folders."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))},
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "CORPUS_DIR": str(engine.config.corpus_dir),
-        "INDEX_DIR": str(engine.config.index_dir),
-        "LOG_LEVEL": "DEBUG",
-        "PYTHONPATH": str(PROJECT),
-    }
+def serving(api: BotApiStub, article_engine: Engine, folder: Path, **env: str) -> Child:
+    """``python -m bot serve`` long-polling ``api`` at LOG_LEVEL=DEBUG (``env`` over that), over a
+    copy of the article and its index in ``folder`` (no .env there)."""
+    built = copy_built(article_engine.config, folder)
+    settings = {"LOG_LEVEL": "DEBUG", **env}
+    corpus, index = built / "corpus", built / "index"
+    return serve_bot(api, folder, corpus=corpus, index=index, webhook=False, env=settings, name="serve")
+
+
+def polls(api: BotApiStub) -> Callable[[], bool]:
+    """Whether the bot has started long-polling ``api``."""
+    return lambda: bool(api.calls_to("getUpdates"))
 
 
 def test_python_m_bot_serve_long_polls_until_interrupted(article_engine: Engine, tmp_path: Path) -> None:
     """The whole program: settings from the environment, engine opened in post_init, Ctrl-C stops it."""
-    with BotApiStub() as api:
-        env = serve_env(article_engine, api)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,  # no .env here
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    with BotApiStub() as api, serving(api, article_engine, tmp_path) as bot:
         try:
-            api.wait_for("getUpdates", timeout=90)
+            bot.wait_ready(polls(api), timeout=90)
             api.push_update(text_update(QUESTION, language_code="en"))
             (reply,) = api.wait_for("sendMessage", timeout=30)
             assert f"<b>{ANSWER_SENTENCE}</b>" in reply.params["text"]
             assert "paragraph 7" in reply.params["text"]
         finally:
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
-    assert "starting long polling" in err
-    assert TOKEN not in err and TOKEN.split(":")[1] not in err and TOKEN not in out
+            status = bot.stop(signal.SIGINT, timeout=30)
+    log = bot.output()
+    assert status == 0, log
+    assert "starting long polling" in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
 
 def test_a_token_telegram_rejects_stops_serve_with_one_clear_line(article_engine: Engine, tmp_path: Path) -> None:
     wrong = "654321:WRONG-token_that-the-stub-refuses"
-    with BotApiStub() as api:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env=serve_env(article_engine, api, token=wrong),
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-    assert done.returncode == 1
-    assert "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather" in done.stderr
-    assert wrong not in done.stderr and wrong.split(":")[1] not in done.stderr
+    with BotApiStub() as api, serving(api, article_engine, tmp_path, TELEGRAM_BOT_TOKEN=wrong) as bot:
+        status = bot.stop(None, timeout=90)
+    log = bot.output()
+    assert status == 1
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather" in log
+    assert wrong not in log and wrong.split(":")[1] not in log
 
 
 def test_a_token_revoked_while_polling_ends_serve_with_one_line(article_engine: Engine, tmp_path: Path) -> None:
     """A supervisor restarts a process that exits; one that stays alive without polling is never noticed."""
-    with BotApiStub() as api:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env={**serve_env(article_engine, api), "LOG_LEVEL": "INFO"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            api.wait_for("getUpdates", timeout=90)
-            api.revoke_token()
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    assert process.returncode == 1, err
-    assert err.count("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") == 1, err
-    assert "Traceback" not in err
-    assert TOKEN not in err and TOKEN not in out
+    with BotApiStub() as api, serving(api, article_engine, tmp_path, LOG_LEVEL="INFO") as bot:
+        bot.wait_ready(polls(api), timeout=90)
+        api.revoke_token()
+        status = bot.stop(None, timeout=60)
+    log = bot.output()
+    assert status == 1, log
+    assert log.count("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") == 1, log
+    assert "Traceback" not in log
+    assert TOKEN not in log
 
 
 async def test_an_admins_link_to_a_news_page_is_added_and_answered_with_its_title_date_and_link(
     polling: Polling, own_corpus: Engine
 ) -> None:
     """The page on a loopback site; the stub Bot API on another: the link in, the answer with its source out."""
-    page = (PROJECT / "tests" / "data" / "pages" / "nieuws-snelweg.html").read_bytes()
+    page = (DATA / "pages" / "nieuws-snelweg.html").read_bytes()
     with serve() as site:
         site.routes["/a12"] = Route(page)
         api = await polling(own_corpus, corpus_dir=own_corpus.config.corpus_dir, allow_private_urls=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import signal
-import subprocess
-import sys
+from pathlib import Path
 
 from bot.core.redact import RedactSecrets, RedactToken, install, protect, secrets_of
 from index import Engine
@@ -127,12 +126,12 @@ READER = {"id": READER_ID, "is_bot": False, "first_name": "Marijke", "last_name"
 ADMIN = 564738291
 
 
-def test_a_debug_run_never_logs_a_readers_name_or_id(article_engine: Engine) -> None:
+def test_a_debug_run_never_logs_a_readers_name_or_id(article_engine: Engine, tmp_path: Path) -> None:
     """serve at LOG_LEVEL=DEBUG: a question, a refused admin command, a failed reply (the error
     handler), and an admin whose command menu cannot be set; none of their names or ids in the log."""
-    from bench.botapi import BotApiStub, Fault
     from tests.bot.conftest import ANSWER_SENTENCE, QUESTION
-    from tests.bot.test_polling_e2e import serve_env
+    from tests.bot.test_polling_e2e import polls, serving
+    from tests.support.botapi import BotApiStub, Fault
     from tests.support.updates import text_update
 
     def sent(text: str) -> dict[str, object]:
@@ -143,22 +142,19 @@ def test_a_debug_run_never_logs_a_readers_name_or_id(article_engine: Engine) -> 
 
     with BotApiStub() as api:
         api.fail(Fault("setMyCommands", status=400, times=3))  # the admin's menu too: logged at INFO
-        env = {**serve_env(article_engine, api), "ADMIN_USER_IDS": str(ADMIN)}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            api.wait_for("getUpdates", timeout=90)
-            api.push_update(sent(QUESTION))
-            (answer,) = api.wait_for("sendMessage", timeout=60)
-            api.push_update(sent("/reindex"))
-            api.wait_for("sendMessage", 2, timeout=60)
-            api.fail(Fault("sendMessage", status=400, chat_id=READER_ID))
-            api.push_update(sent(QUESTION))
-            api.wait_for("sendMessage", 4, timeout=60)  # the failed answer, then the apology
-        finally:
-            process.send_signal(signal.SIGINT)
-            _, log = process.communicate(timeout=60)
+        with serving(api, article_engine, tmp_path, ADMIN_USER_IDS=str(ADMIN)) as bot:
+            try:
+                bot.wait_ready(polls(api), timeout=90)
+                api.push_update(sent(QUESTION))
+                (answer,) = api.wait_for("sendMessage", timeout=60)
+                api.push_update(sent("/reindex"))
+                api.wait_for("sendMessage", 2, timeout=60)
+                api.fail(Fault("sendMessage", status=400, chat_id=READER_ID))
+                api.push_update(sent(QUESTION))
+                api.wait_for("sendMessage", 4, timeout=60)  # the failed answer, then the apology
+            finally:
+                bot.stop(signal.SIGINT, timeout=60)
+    log = bot.output()
     assert ANSWER_SENTENCE in str(answer.params["text"])
     for personal in ("918273645", "Marijke", "Zwanenburg", "mzwan_nl", str(ADMIN)):
         assert personal not in log, personal

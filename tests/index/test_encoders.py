@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +10,7 @@ import pytest
 
 from index import encoders as encoders_module
 from index.encoders import E5_MODEL, MAX_TEXT_CHARS, MINILM_MODEL, USE_MODEL, Encoder, ModelError, open_encoder
+from tests.support import processes
 
 
 def test_the_default_model_finds_the_dutch_sentence_for_an_english_question(encoder: Encoder) -> None:
@@ -67,12 +65,13 @@ def test_a_model_that_cannot_load_is_a_one_line_model_error(monkeypatch: pytest.
 
 @pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
 @pytest.mark.parametrize("call", ["queries(['hallo'])", "documents(['hallo', 'wereld'])"])
-def test_answering_and_building_need_no_torch(model: str, call: str) -> None:
+def test_answering_and_building_need_no_torch(model: str, call: str, tmp_path: Path) -> None:
     code = (
         "import sys; from index.encoders import open_encoder; "
         f"e = open_encoder({model!r}); e.{call}; print('torch' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    result = processes.run(folder=tmp_path, code=code, timeout=120)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 
@@ -103,17 +102,10 @@ def test_a_mistyped_model_fails_at_once_in_one_line(tmp_path: Path, model: str, 
     """Without network (a proxy that refuses), and without opting in to downloads."""
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "a.txt").write_text("Gouda is een kaas.", "utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
-    env |= {"EMBEDDING_MODEL": model, "CORPUS_DIR": str(tmp_path / "corpus"), "INDEX_DIR": str(tmp_path / "index")}
+    env: dict[str, str | None] = {"HF_HUB_OFFLINE": None, "EMBEDDING_MODEL": model}
+    env |= {"CORPUS_DIR": str(tmp_path / "corpus"), "INDEX_DIR": str(tmp_path / "index")}
     env |= {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf")}
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "Wat is Gouda?"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    result = processes.run("ask", "Wat is Gouda?", folder=tmp_path, env=env, timeout=120)
     assert time.monotonic() - started < 5, result.stderr
     assert (result.returncode, result.stderr) == (1, f"error: {error}\n")

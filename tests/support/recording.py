@@ -9,25 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from bench.botapi import api_result
-
-
-@dataclass
-class Call:
-    """One Bot API call the bot made."""
-
-    method: str
-    params: dict[str, Any]
-    result: Any = None
-    at: float = field(default_factory=time.monotonic)
+from tests.support.botapi import Call, api_result
 
 
 class RecordingRequest(BaseRequest):

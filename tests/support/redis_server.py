@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +10,13 @@ from pathlib import Path
 import pytest
 
 from tests.support import servers
+from tests.support.ports import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or (
     "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
 )
 SKIP_REASON = "redis-server not installed; `make test` installs it when run as root with apt-get"
 PASSWORD = "redis-Pass_4f2a9c"  # the workers' logs must never show it
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:
@@ -33,7 +26,7 @@ class RedisServer:
     def __init__(self, folder: Path, *, password: str | None = PASSWORD) -> None:
         assert REDIS_SERVER is not None, SKIP_REASON
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.password = password
         self._process: subprocess.Popen[bytes] | None = None
 

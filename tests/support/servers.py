@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Callable
+
+from tests.support.processes import until
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def start(command: list[str], port: int, name: str, log: Callable[[], str]) -> subprocess.Popen[bytes]:
     """Run ``command`` and return once it accepts connections on 127.0.0.1:``port``; RuntimeError
     with its log when it exits first or is not listening within 15 s (it is stopped then)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited at start:\n{log()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                stop(process)
-                raise RuntimeError(f"{name} did not listen on {port}:\n{log()}") from None
-            time.sleep(0.05)
+
+    def exited() -> str | None:
+        return None if process.poll() is None else f"exited at start with {process.returncode}"
+
+    try:
+        until(lambda: listening(port), gone=exited, what=f"{name} on port {port}", timeout=15, log=log)
+    except RuntimeError:
+        stop(process)
+        raise
+    return process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
-from bench.botapi import BOT_USER
+from tests.support.botapi import BOT_USER
 
 _ids = itertools.count(1)
 USER_ID = 4242

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from telegram.ext import Application
 
-from bench.botapi import TOKEN, BotApiStub
-from bench.processes import free_port
 from bot.chat.telegram import build_application
 from bot.core.settings import Settings
 from bot.web.connections import HEAD_SECONDS
 from bot.web.server import serve
 from index import Engine
-
-SECRET = "test-Secret_0123456789"
-WEBHOOK_PATH = "/tg/6f1c9a0e2b"
+from tests.support.botapi import TOKEN, BotApiStub
+from tests.support.ports import free_port
+from tests.support.processes import SECRET, WEBHOOK_PATH, answers, until
 
 
 def web_settings(api: BotApiStub, **overrides: Any) -> Settings:
@@ -70,28 +68,21 @@ class RunningServer:
             return await self.client.post(WEBHOOK_PATH, content=update, headers=headers)
         return await self.client.post(WEBHOOK_PATH, json=update, headers=headers)
 
+    async def until_ready(self, timeout: float = 60.0) -> None:
+        """Return once /readyz answers 200 (polled from a thread while the server serves in this loop)."""
+
+        def stopped() -> str | None:
+            return f"stopped during start-up with status {self.task.result()}" if self.task.done() else None
+
+        check = partial(answers, f"{self.url}/readyz")
+        await asyncio.to_thread(until, check, gone=stopped, what=f"the server on {self.url}", timeout=timeout)
+
     async def shutdown(self) -> int:
         """Stop the server the way SIGTERM does; its exit status."""
         self.stop.set()
         status = await asyncio.wait_for(self.task, timeout=60)
         await self.client.aclose()
         return status
-
-
-async def wait_ready(url: str, task: asyncio.Future[Any] | None = None, timeout: float = 60.0) -> None:
-    """Poll ``url``/readyz until it answers 200 (bounded)."""
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        while time.monotonic() < deadline:
-            if task is not None and task.done():
-                raise AssertionError(f"server stopped during start-up with status {task.result()}")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} not ready within {timeout}s")
 
 
 @pytest.fixture
@@ -130,7 +121,7 @@ async def start_server(botapi: BotApiStub, tmp_path_factory: pytest.TempPathFact
         server = RunningServer(settings, botapi, application, stop, task, client)
         running.append(server)
         if wait:
-            await wait_ready(server.url, task)
+            await server.until_ready()
         return server
 
     yield start

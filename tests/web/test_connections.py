@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.botapi import BotApiStub
 from index import Engine
+from tests.support.botapi import BotApiStub
+from tests.support.paths import copy_built
 from tests.web.conftest import WEBHOOK_PATH, StartServer
 from tests.web.test_bad_input import assert_still_serving
-from tests.web.workers import start_worker, wait_ready
+from tests.web.workers import start_worker
 
 
 async def test_idle_connections_past_the_cap_do_not_take_the_server_offline(
@@ -84,11 +85,11 @@ def test_a_worker_with_256_descriptors_outlasts_300_idle_connections(
     botapi: BotApiStub, article_engine: Engine, tmp_path: Path
 ) -> None:
     """The issue's case: 300 sockets that never send a byte, against a process allowed 256 files."""
-    config = article_engine.config
-    worker = start_worker("low-limit", botapi, config.corpus_dir, config.index_dir, tmp_path, preexec=_low_file_limit)
+    built = copy_built(article_engine.config, tmp_path)
+    worker = start_worker("low-limit", botapi, built / "corpus", built / "index", tmp_path, preexec=_low_file_limit)
     idle: list[socket.socket] = []
     try:
-        wait_ready(worker)
+        worker.wait_ready()
         for _ in range(300):
             idle.append(socket.create_connection(("127.0.0.1", worker.port)))
         for _ in range(5):  # for several head deadlines, while the attack goes on
@@ -97,7 +98,7 @@ def test_a_worker_with_256_descriptors_outlasts_300_idle_connections(
     finally:
         for connection in idle:
             connection.close()
-        assert worker.terminate() == 0
+        assert worker.stop() == 0
     output = worker.output()
     assert "at most 192 connections" in output
     assert "Traceback" not in output and "out of system resource" not in output

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import REGISTRY
 
-from bench.botapi import BotApiStub, Fault
 from bot.core.redact import reader_tag
 from bot.core.texts import text
 from index import Engine
+from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update
 from tests.web.conftest import RunningServer, StartServer
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bench.botapi import BotApiStub, Call
 from bot.core.feedback import Feedback
 from index import Engine
 from tests.bot.conftest import OFF_TOPIC, QUESTION
+from tests.support.botapi import BotApiStub, Call
 from tests.support.updates import GROUP_ID as GROUP
 from tests.support.updates import callback_update, message, message_update
 from tests.web.conftest import RunningServer, StartServer

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.processes import free_port
 from bot.web.app import SECRET_HEADER
 from index import Engine
 from tests.support.nginx import NGINX, OPENSSL, Nginx, client_tls_context, self_signed_certificate
+from tests.support.ports import free_port
 from tests.support.updates import message_update
 from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.botapi import TOKEN, BotApiStub
 from index import Engine
-from tests.web.conftest import SECRET
-from tests.web.workers import start_worker, wait_ready
+from tests.support.botapi import TOKEN, BotApiStub
+from tests.support.paths import copy_built
+from tests.support.processes import SECRET
+from tests.web.workers import start_worker
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def test_a_rejected_token_stops_webhook_mode_with_one_line_and_no_secrets(
     rejecting_api: BotApiStub, tmp_path: Path
 ) -> None:
     worker = start_worker("rejected", rejecting_api, tmp_path / "corpus", tmp_path / "index", tmp_path)
-    assert worker.process.wait(timeout=120) == 1
+    assert worker.stop(None, timeout=120) == 1
     output = worker.output()
     assert rejecting_api.calls == []  # refused at the token check, before any method ran
     assert TOKEN not in output and SECRET not in output
@@ -35,13 +36,13 @@ def test_a_rejected_token_stops_webhook_mode_with_one_line_and_no_secrets(
 def test_a_debug_webhook_start_logs_set_webhook_without_the_secrets(
     botapi: BotApiStub, article_engine: Engine, tmp_path: Path
 ) -> None:
-    config = article_engine.config
-    worker = start_worker("debug", botapi, config.corpus_dir, config.index_dir, tmp_path, env={"LOG_LEVEL": "DEBUG"})
+    built = copy_built(article_engine.config, tmp_path)
+    worker = start_worker("debug", botapi, built / "corpus", built / "index", tmp_path, env={"LOG_LEVEL": "DEBUG"})
     try:
-        wait_ready(worker)
+        worker.wait_ready()
         assert botapi.wait_for("setWebhook")[0].params["secret_token"] == SECRET
     finally:
-        assert worker.terminate() == 0
+        assert worker.stop() == 0
     output = worker.output()
     assert "setWebhook" in output and "<secret>" in output and "<token>" in output
     assert TOKEN not in output and SECRET not in output

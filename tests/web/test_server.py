@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
-from bench.botapi import BotApiStub, Fault
 from bot.web.app import SECRET_HEADER
 from index import Engine
 from index.store import IndexStore
 from tests.conftest import ARTICLE
+from tests.support.botapi import BotApiStub, Fault
 from tests.support.updates import message_update
-from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer, make_application, wait_ready, web_settings
+from tests.web.conftest import SECRET, WEBHOOK_PATH, StartServer, make_application, web_settings
 
 QUESTION = "Wat betekent de aansluiting bij het Strafhof voor Poetin?"
 
@@ -138,7 +138,7 @@ async def test_not_ready_until_the_bot_has_started(
     assert early.status_code == 503  # Telegram delivers it again later
     assert server.api.calls_to("setWebhook") == []  # nothing is registered before the bot can answer
     release.set()
-    await wait_ready(server.url, server.task)
+    await server.until_ready()
     await server.api.async_wait_for("setWebhook", 1)
     assert (await server.post_update(message_update(40, chat_id=507, text=QUESTION))).status_code == 200
     await server.api.async_wait_for("sendMessage", 1)

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bench.botapi import TOKEN
 from bot.web.app import create_app, problems
 from index import Engine
+from tests.support import processes
+from tests.support.botapi import TOKEN
 from tests.web.conftest import StartServer, web_settings
 
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """``python -m bot serve`` with only the given settings, from an empty folder (no .env)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
-    environment.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    settings = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot", **env}
+    return processes.run("serve", folder=tmp_path, env=settings, timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -3,51 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+from tests.support.botapi import BotApiStub
+from tests.support.processes import Child, Env, serve_bot
 
-from bench.botapi import TOKEN, BotApiStub
-from bench.processes import free_port
-from tests.web.conftest import SECRET, WEBHOOK_PATH
+Worker = Child
 
-# Settings a developer's environment could hold; the workers get only what the test gives them.
-_PREFIXES = ("TELEGRAM_", "WEBHOOK_", "CORPUS_", "INDEX_", "ADMIN_", "THROTTLE_", "EMBEDDING_", "LOG_LEVEL")
-
-
-@dataclass
-class Worker:
-    """One ``python -m bot serve`` process and where it listens."""
-
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def terminate(self, timeout: float = 60) -> int:
-        """SIGTERM, then the exit status (killed after ``timeout`` seconds)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise AssertionError(f"{self.name} did not stop within {timeout}s:\n{self.output()[-3000:]}") from None
+# What every worker is given: an admin, a throttle out of reach of a test's load, a quick index refresh.
+SETTINGS = {"ADMIN_USER_IDS": "42", "THROTTLE_QUESTIONS": "1000", "INDEX_REFRESH_SECONDS": "1", "LOG_LEVEL": "INFO"}
 
 
 def start_worker(
@@ -57,55 +23,12 @@ def start_worker(
     index: Path,
     folder: Path,
     preexec: Callable[[], None] | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Env | None = None,
 ) -> Worker:
     """Start a worker serving the webhook with the stub as its Bot API (not waiting for it), with
-    ``env`` over its settings; ``preexec`` runs in the child before it starts (to lower a limit, say)."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
-    environment.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=api.base_url,
-        TELEGRAM_API_FILE_URL=api.file_url,
-        WEBHOOK_URL=f"https://bot.example.test{WEBHOOK_PATH}",
-        WEBHOOK_SECRET=SECRET,
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        CORPUS_DIR=str(corpus),
-        INDEX_DIR=str(index),
-        ADMIN_USER_IDS="42",
-        THROTTLE_QUESTIONS="1000",
-        INDEX_REFRESH_SECONDS="1",
-        LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-    )
-    environment.update(env or {})
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=folder,
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec,
-        )
-    return Worker(name, port, process, log)
-
-
-def wait_ready(worker: Worker, timeout: float = 120) -> None:
-    """Poll /readyz until 200; AssertionError with the worker's log when it dies or takes too long."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise AssertionError(f"{worker.name} exited with {worker.process.returncode}:\n{worker.output()[-3000:]}")
-        try:
-            if httpx.get(f"{worker.url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{worker.name} not ready within {timeout}s:\n{worker.output()[-3000:]}")
+    ``env`` over ``SETTINGS``; ``preexec`` runs in the child before it starts (to lower a limit, say)."""
+    settings = {**SETTINGS, **(env or {})}
+    return serve_bot(api, folder, corpus=corpus, index=index, env=settings, name=name, preexec=preexec)
 
 
 async def post_all(

@@ -4,7 +4,7 @@ The bot under test is pointed at it with ``TELEGRAM_API_BASE_URL=<stub.base_url>
 answers the methods the bot uses, records every call, hands out queued updates through
 ``getUpdates``, serves uploaded files, and can be told to fail (HTTP 500, 429 with
 ``retry_after``, or a delay; for every chat or one) to test how the bot copes with a failing Telegram.
-It lives in ``bench`` so that the benchmarks need nothing from ``tests``; the tests import it from here.
+The benchmarks import it from here too. Its ``Call`` is also what ``RecordingRequest`` records.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bench.processes import free_port
+from tests.support.ports import free_port
 
 TOKEN = "123456:TEST-token_for-the-stub"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Article bot", "username": "article_test_bot"}
@@ -32,12 +32,13 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Article bot", "username
 
 @dataclass
 class Call:
-    """One Bot API request the bot made."""
+    """One Bot API request the bot made, and what it was answered."""
 
     method: str
     params: dict[str, Any]
+    result: Any = None  # the result sent back, where the answer was a success
     at: float = field(default_factory=time.monotonic)
-    status: int = 200  # the HTTP status the stub answered with (a Fault's, when one applied)
+    status: int = 200  # the HTTP status answered with (a Fault's, when one applied)
 
 
 @dataclass

@@ -72,7 +72,8 @@ async def vote(update: Update, context: Context) -> None:
         await query.answer(text(lng, "vote_throttled", seconds=wait))
         return
     value, origin, page = parsed
-    write = bot_data.writes.submit(bot_data.feedback.vote, chat_id, origin, page, query.from_user.id, value)
+    pressed = bot_data.feedback.now()  # the order of presses, not of writes, decides which vote stands
+    write = bot_data.writes.submit(bot_data.feedback.vote, chat_id, origin, page, query.from_user.id, value, pressed)
     try:
         outcome = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(write)), VOTE_WAIT_SECONDS)
     except TimeoutError:  # still queued behind a slow database: checked and stored later, or dropped

@@ -233,8 +233,13 @@ class Feedback:
             )
         self._purge_daily()
 
-    def vote(self, chat_id: int, message_id: int, page: int, user_id: int, vote: int) -> VoteOutcome:
-        """Store ``user_id``'s vote (+1 or -1) on one page of an answer, replacing their earlier vote there.
+    def vote(
+        self, chat_id: int, message_id: int, page: int, user_id: int, vote: int, at: float | None = None
+    ) -> VoteOutcome:
+        """Store ``user_id``'s vote (+1 or -1) on one page of an answer, pressed at ``at`` (default:
+        now), replacing their earlier vote there unless that one was pressed later: two presses
+        handled by two workers, each writing behind its own queue, may reach the database in
+        either order, and the last press must win.
 
         "unknown" (and nothing stored) unless that page of the answer to message ``message_id`` was
         recorded in that chat: a vote button's data is the client's to forge. Else "new", "same"
@@ -255,8 +260,9 @@ class Feedback:
             ).fetchone()
             db.execute(
                 "INSERT INTO votes VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (chat, message, page, voter) DO UPDATE SET vote = excluded.vote, at = excluded.at",
-                (*key, self.now(), vote),
+                "ON CONFLICT (chat, message, page, voter) DO UPDATE SET vote = excluded.vote, at = excluded.at "
+                "WHERE excluded.at >= votes.at",
+                (*key, self.now() if at is None else at, vote),
             )
         self._purge_daily()
         return "new" if row is None else "same" if int(row[0]) == vote else "changed"

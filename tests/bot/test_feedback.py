@@ -67,6 +67,18 @@ def test_a_vote_is_stored_once_per_page_and_reader_and_a_second_press_changes_it
         store.vote(5001, 1, 0, 77, 0)
 
 
+def test_a_press_written_after_a_later_one_does_not_replace_it(store: Feedback, clock: Clock) -> None:
+    """Two workers each write behind their own queue: a 👍 pressed first may reach the database
+    after the 👎 pressed next, and the 👎 must stand."""
+    ask(store)
+    first, second = clock.now, clock.now + 2.0
+    assert store.vote(5001, 1, 0, 77, -1, second) == "new"
+    store.vote(5001, 1, 0, 77, 1, first)  # the earlier press, written late
+    assert store.rows("SELECT vote, at FROM votes") == [(-1, second)]
+    assert store.vote(5001, 1, 0, 77, 1, second + 1.0) == "changed"  # a press after both replaces it
+    assert store.rows("SELECT vote FROM votes") == [(1,)]
+
+
 def test_rows_older_than_the_retention_are_deleted_at_start_and_once_a_day(tmp_path: Path, clock: Clock) -> None:
     store = Feedback(tmp_path / "feedback.sqlite3", days=90, now=clock)
     store.open()

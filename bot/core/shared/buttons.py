@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import os
 import secrets
 import sqlite3
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.core.shared.link import RedisDown, RedisLink
+from bot.core.shared.recent import Recent, Salted
 
 logger = logging.getLogger(__name__)
 
@@ -62,24 +60,18 @@ class _Entry:
     at: float
 
 
-class Buttons:
+class Buttons(Salted):
     """Keys in this process, each forgotten ``hours`` after it was made; used from the event loop only."""
 
     def __init__(
         self, salt: bytes = b"", hours: float = 48, *, capacity: int = CAPACITY, clock: Callable[[], float] = time.time
     ) -> None:
-        self._salt = salt or secrets.token_bytes(32)
-        self.seconds = hours * 3600
-        self.capacity = capacity
-        self.clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-
-    def __repr__(self) -> str:  # never shows the salt
-        return f"{type(self).__name__}(hours={self.seconds / 3600:g})"
+        super().__init__(salt or secrets.token_bytes(32), hours * 3600, clock)
+        self._entries: Recent[str, _Entry] = Recent(capacity)
 
     def chat_tag(self, chat_id: int) -> str:
         """The chat as stored: a keyed hash, the same on every worker of the bot."""
-        return hmac.new(self._salt, f"button-chat:{chat_id}".encode(), hashlib.sha256).hexdigest()[:32]
+        return self.keyed(f"button-chat:{chat_id}")
 
     async def remember(self, chat_id: int, question: str, origin: int = 0) -> str:
         """A new key for ``question`` asked in ``chat_id`` in message ``origin`` (0 when no store can
@@ -94,14 +86,12 @@ class Buttons:
         return self._local(key, chat_id)
 
     def _found(self, entry: _Entry | None, chat_id: int) -> Followup | None:
-        if entry is None or entry.chat != self.chat_tag(chat_id) or self.clock() - entry.at > self.seconds:
+        if entry is None or entry.chat != self.chat_tag(chat_id) or self.expired(entry.at):
             return None
         return Followup(entry.question, entry.origin)
 
     def _keep(self, key: str, entry: _Entry) -> None:
-        self._entries[key] = entry
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        self._entries.put(key, entry)
 
     def _local(self, key: str, chat_id: int) -> Followup | None:
         return self._found(self._entries.get(key), chat_id)

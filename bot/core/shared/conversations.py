@@ -21,10 +21,10 @@ import json
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from bot.core.shared.link import RedisDown, RedisLink
+from bot.core.shared.recent import Recent, Salted
 from index.followups import Turn
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def salt_for(token: str | None) -> bytes:
     return hmac.new(token.encode(), b"article-bot follow-up keys", hashlib.sha256).digest()
 
 
-class Conversations:
+class Conversations(Salted):
     """Turns in this process, each forgotten ``minutes`` after it was asked (0: never kept).
 
     ``clock`` gives seconds; tests pass their own. Not thread-safe: used from the event loop only.
@@ -53,29 +53,20 @@ class Conversations:
         capacity: int = CAPACITY,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._salt = salt
-        self.seconds = minutes * 60
-        self.capacity = capacity
-        self.clock = clock
-        self._turns: OrderedDict[str, Turn] = OrderedDict()
-
-    def __repr__(self) -> str:  # never shows the salt
-        return f"{type(self).__name__}(minutes={self.seconds / 60:g})"
+        super().__init__(salt, minutes * 60, clock)
+        self._turns: Recent[str, Turn] = Recent(capacity)
 
     def chat_key(self, chat_id: int) -> str:
         """The key of a chat's latest turn."""
-        return self._hash(f"chat:{chat_id}")
+        return self.keyed(f"chat:{chat_id}")
 
     def reply_key(self, chat_id: int, message_id: int) -> str:
         """The key of the turn the bot's message ``message_id`` answered."""
-        return self._hash(f"reply:{chat_id}:{message_id}")
-
-    def _hash(self, value: str) -> str:
-        return hmac.new(self._salt, value.encode(), hashlib.sha256).hexdigest()[:32]
+        return self.keyed(f"reply:{chat_id}:{message_id}")
 
     def fresh(self, turn: Turn | None) -> Turn | None:
         """``turn`` while it is younger than ``minutes``, else None."""
-        if turn is None or self.clock() - turn.at > self.seconds:
+        if turn is None or self.expired(turn.at):
             return None
         return turn
 
@@ -89,7 +80,7 @@ class Conversations:
 
     async def forget(self, key: str) -> None:
         """Forget the turn under ``key`` (/start, /help: the chat starts afresh)."""
-        self._turns.pop(key, None)
+        self._turns.pop(key)
 
     def stamp(self, turn: Turn) -> Turn:
         """``turn`` dated now."""
@@ -98,17 +89,14 @@ class Conversations:
     def _local(self, key: str) -> Turn | None:
         turn = self.fresh(self._turns.get(key))
         if turn is None:
-            self._turns.pop(key, None)
+            self._turns.pop(key)
         return turn
 
     def _store(self, keys: list[str], turn: Turn) -> None:
         if self.seconds <= 0:
             return
         for key in keys:
-            self._turns[key] = turn
-            self._turns.move_to_end(key)
-        while len(self._turns) > self.capacity:
-            self._turns.popitem(last=False)
+            self._turns.put(key, turn)
 
 
 class RedisConversations(Conversations):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.shared.link import RedisDown, RedisLink
+from bot.core.shared.recent import Recent
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +36,16 @@ class UpdateIds:
     """The last ``capacity`` update ids this process accepted (not thread-safe: one event loop)."""
 
     def __init__(self, capacity: int = 100_000) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.capacity = capacity
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._seen: Recent[int, None] = Recent(capacity)
 
     def first_time(self, update_id: int) -> bool:
         """True the first time ``update_id`` is offered (and remembers it), False for a repeat or an
         id no Telegram update has."""
         if not valid_update_id(update_id):
             return False
-        if update_id in self._seen:
-            self._seen.move_to_end(update_id)
-            return False
-        self._seen[update_id] = None
-        if len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-        return True
+        seen = update_id in self._seen
+        self._seen.put(update_id, None)  # a repeat counts as recent again
+        return not seen
 
     async def take(self, update_id: int) -> bool:
         """``first_time`` as the webhook awaits it (a store shared by hosts answers over the network)."""

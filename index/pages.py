@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from index.errors import EngineError
 
 # Fewer words than this is a page's menu or teaser (trafilatura then falls back to whatever text
 # the page has), not an article: the shortest news item is a few sentences.
 MIN_ARTICLE_WORDS = 20
+# How trafilatura reads a page: the article with its metadata, without comments, tables or
+# images, precision before recall (a menu line in an answer is worse than a lost sentence), and
+# every paragraph kept even when it repeats (a quote may stand twice in an article).
+EXTRACTION: dict[str, Any] = {
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": False,
+    "include_images": False,
+    "favor_precision": True,
+    "deduplicate": False,
+}
 _SPACE = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
@@ -61,16 +73,7 @@ def read_page(html: bytes | str, url: str | None = None) -> Article:
     if tree is None:
         raise PageError("the page is not HTML that can be read")
     language = _language(tree.get("lang"))
-    found = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    found = trafilatura.bare_extraction(tree, url=url, **EXTRACTION)
     body = "" if found is None or isinstance(found, dict) else found.text or ""
     if found is None or isinstance(found, dict) or not body.strip():
         raise PageError("the page has no article text")

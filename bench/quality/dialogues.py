@@ -51,20 +51,13 @@ class DialogueTurn:
 
 @dataclass(frozen=True)
 class Dialogue:
+    """A dialogue of the set: its id, its language, its turns, and its half, which its position in
+    the file gives (see the module docstring)."""
+
     id: str
     lang: str
     half: Half
     turns: tuple[DialogueTurn, ...]
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    dialogue: Dialogue
-    turn: DialogueTurn
-    method: str
-    right: bool
-    outcome: str
-    used_context: bool = False
 
 
 def load(path: Path = DIALOGUES) -> list[Dialogue]:
@@ -82,6 +75,19 @@ def load(path: Path = DIALOGUES) -> list[Dialogue]:
         )
         for position, item in enumerate(dialogues)
     ]
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """One turn as a method answered it: whether its first passage is gold, the outcome, and
+    whether the turn was taken in the context of the one before."""
+
+    dialogue: Dialogue
+    turn: DialogueTurn
+    method: str
+    right: bool
+    outcome: str
+    used_context: bool = False
 
 
 def in_context(engine: Engine, question: str, previous: Turn | None) -> tuple[Answer, Turn | None]:

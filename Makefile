@@ -56,7 +56,7 @@ bench: setup
 	$(PY) -m bench
 
 # Answer quality on the held-out question sets in tests/data/eval, beside BM25 and dense
-# baselines, tune and check halves, targets: about 5 minutes on 2 cores; bench/results/quality.md and .json.
+# baselines, tune and check halves, targets: about 2 minutes on 2 cores; bench/results/quality.md and .json.
 eval: setup
 	$(PY) -m bench.quality
 

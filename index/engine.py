@@ -18,7 +18,7 @@ from index.documents import SUFFIXES, Corpus, CorpusError, Document, corpus_fing
 from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.errors import EngineError
 from index.questions import check_question
-from index.search import Answer, Outcome, Passage, calibrated_bars, rank
+from index.search import Answer, Outcome, Passage, calibrated_bars, rank, without_unrelated
 from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class Engine:
         self._index: StoredIndex | None = None
         self._build_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
-        self._cache: OrderedDict[tuple[str, str, int], Answer] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int, bool], Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._checked_at = 0.0
         self._refresh_problem: str | None = None  # logged once, not on every check
@@ -354,13 +354,17 @@ class Engine:
             return "hedged"
         return "answered"
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it."""
+    def ask(self, question: str, k: int | None = None, *, unrelated: bool = False) -> Answer:
+        """The best passages for ``question``, or an unanswered Answer when the corpus does not cover it.
+
+        A passage from another document than the first that would be refused on its own is left
+        out (``without_unrelated``) unless ``unrelated``: then the ``k`` best, as ranked.
+        """
         question = self.check_question(question)
         k = self.config.top_k if k is None else max(0, k)
         self.refresh()
         index = self.index
-        key = (index.version, question, k)
+        key = (index.version, question, k, unrelated)
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -369,7 +373,10 @@ class Engine:
         query = self.encoder.queries([question])[0]
         passages, relevance = rank(index, query, question, k=k)
         outcome = self._outcome(question, relevance, passages)
-        shown = () if outcome == "refused" else tuple(passages)
+        if outcome == "refused":
+            shown: tuple[Passage, ...] = ()
+        else:
+            shown = tuple(passages if unrelated else without_unrelated(passages, self._bars[0]))
         answer = Answer(question=question, passages=shown, outcome=outcome, relevance=relevance)
         with self._cache_lock:
             self._cache[key] = answer

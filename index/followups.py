@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from index.engine import Engine
 from index.questions import QuestionError, normalize_question
-from index.search import Answer, Passage
+from index.search import Answer, Passage, without_unrelated
 
 # How many follow-ups in a row lean on one full question before the next message starts afresh.
 MAX_FOLLOWUPS = 3
@@ -190,14 +190,15 @@ def ask_in_context(engine: Engine, question: str, previous: Turn | None, k: int 
         answer = engine.ask(understood.question, k)
         return answer, remembered(understood, answer)
     try:
-        together = engine.ask(understood.meaning, CANDIDATE_PASSAGES)
+        together = engine.ask(understood.meaning, CANDIDATE_PASSAGES, unrelated=True)
     except QuestionError:  # the meaning is past the length limit: the follow-up alone
         understood = Understood(understood.question, understood.question)
         answer = engine.ask(understood.question, k)
         return answer, remembered(understood, answer)
-    alone = engine.ask(understood.question, CANDIDATE_PASSAGES)
+    alone = engine.ask(understood.question, CANDIDATE_PASSAGES, unrelated=True)
     wanted = engine.config.top_k if k is None else max(0, k)
-    passages = _combined(together.passages, alone.passages)[:wanted] if together.answered else ()
+    combined = without_unrelated(_combined(together.passages, alone.passages), engine.config.bars()[0])
+    passages = combined[:wanted] if together.answered else ()
     answer = Answer(understood.meaning, tuple(passages), together.outcome, together.relevance)
     return answer, remembered(understood, answer)
 

@@ -35,12 +35,13 @@ is refused; below ``answer_relevance`` the passages come with a hedge; otherwise
 it. The bars are in units of the question's own background spread, so they carry over between
 questions and corpora; they depend on the model, and ``CALIBRATED`` holds them per model.
 The engine also hedges an answer whose best paragraph lacks the number or the time its question
-asks for (``index.answertypes``).
+asks for (``index.answertypes``), and leaves out a passage of another document than the first
+that would be refused on its own (``without_unrelated``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -238,6 +239,17 @@ def _rows_of(index: StoredIndex, paragraphs: np.ndarray) -> tuple[np.ndarray, np
     begins = np.cumsum(lengths) - lengths
     rows = np.repeat(starts - begins, lengths) + np.arange(int(lengths.sum()))
     return rows.astype(np.int64), begins
+
+
+def without_unrelated(passages: Sequence[Passage], min_relevance: float) -> list[Passage]:
+    """``passages`` less each one from another document than the first whose own best sentence
+    is below ``min_relevance`` (the bar under which a question is refused): the closest paragraph
+    of an article the question is not about tells the reader nothing, and filling the places with
+    it reads as if it did."""
+    if not passages:
+        return []
+    first = passages[0].source
+    return [passages[0], *(p for p in passages[1:] if p.source == first or p.relevance >= min_relevance)]
 
 
 def rank(

@@ -256,3 +256,24 @@ def test_a_question_for_a_number_or_a_time_the_best_paragraph_lacks_is_hedged(ma
         answer = engine.ask(question, k=1)
         assert paragraph in answer.passages[0].text, question
         assert answer.outcome == outcome, question
+
+
+def test_a_passage_of_an_article_the_question_is_not_about_is_left_out(make_engine: Make) -> None:
+    """The second and third places are not filled with the closest paragraph of an unrelated article."""
+    engine = make_engine(
+        {
+            "a12.txt": "title: Snelweg A12 dicht na ongeluk\ndate: 2023-10-12\n\n"
+            "De politie sloot de snelweg A12 bij Woerden urenlang af na een ongeluk met een vrachtwagen.\n\n"
+            "Automobilisten moesten omrijden via de A2 en de A27; de file was twintig kilometer lang.\n",
+            "bakker.txt": "title: Bakker viert jubileum\ndate: 2023-10-12\n\n"
+            "Bakkerij Van Dam in Zwolle bakt al zeventig jaar brood met zuurdesem.\n\n"
+            "De bakker staat elke ochtend om vier uur op om het deeg te kneden.\n",
+        }
+    )
+    engine.load()
+    answer = engine.ask("Waarom werd de A12 bij Woerden afgesloten?", k=3)
+    assert answer.outcome != "refused"
+    assert [p.source for p in answer.passages] == ["a12.txt", "a12.txt"]
+    everything = engine.ask("Waarom werd de A12 bij Woerden afgesloten?", k=3, unrelated=True)
+    assert [p.source for p in everything.passages] == ["a12.txt", "a12.txt", "bakker.txt"]
+    assert everything.passages[2].relevance < engine.config.bars()[0]

@@ -109,7 +109,7 @@ async def more_passages(update: Update, context: Context) -> None:
     lng, bot_data = lang(update), context.bot_data
     chat_id = query.message.chat.id if query.message else None
     parsed = parse_more(query.data)
-    found = await bot_data.followups.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
+    found = await bot_data.more_buttons.recall(parsed[0], chat_id) if parsed and chat_id is not None else None
     if parsed is None or found is None or chat_id is None:
         await query.answer(text(lng, "stale_button"), show_alert=True)
         return
@@ -218,7 +218,7 @@ async def _send(
     👍/👎 buttons when it shows passages of the question asked in message ``origin``."""
     buttons = []
     if reply.next_offset is not None:
-        key = await context.bot_data.followups.remember(chat_id, normalize_question(question), origin)
+        key = await context.bot_data.more_buttons.remember(chat_id, normalize_question(question), origin)
         buttons.append(InlineKeyboardButton(text(lng, "more_button"), callback_data=more_data(key, reply.next_offset)))
     if reply.shown and storable(origin):  # no buttons whose vote could not be stored
         buttons += vote_buttons(origin, page)

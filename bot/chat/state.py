@@ -58,7 +58,7 @@ class BotData:
         self.writes = Writer()
         # What each "More passages" button asks for (see ``bot.core.shared.buttons``).
         hours = settings.more_button_hours
-        self.followups: Buttons = (
+        self.more_buttons: Buttons = (
             RedisButtons(redis, salt_for(token), hours)
             if redis
             else FileButtons(settings.buttons_path, salt_for(token), hours)

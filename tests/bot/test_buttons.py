@@ -12,7 +12,7 @@ import pytest
 from redis import Redis
 
 from bot.chat.buttons import more_data
-from bot.core.shared.buttons import Buttons, FileButtons, Followup, RedisButtons
+from bot.core.shared.buttons import Buttons, FileButtons, MoreRequest, RedisButtons
 from bot.core.shared.link import RedisLink
 from index import Engine
 from tests.bot.conftest import QUESTION, Bot, MakeBot
@@ -36,7 +36,7 @@ async def test_a_key_is_bound_to_its_chat_bounded_and_forgotten_after_the_hours(
     clock = Clock()
     memory = Buttons(SALT, hours=1, capacity=2, clock=clock)
     first = await memory.remember(10, "vraag een", 5)
-    assert await memory.recall(first, 10) == Followup("vraag een", 5)
+    assert await memory.recall(first, 10) == MoreRequest("vraag een", 5)
     assert await memory.recall(first, 11) is None  # a button copied to another chat does not work there
     assert len(more_data(first, 29).encode()) <= 64
     clock.now += 3601
@@ -51,8 +51,8 @@ async def test_in_a_file_a_key_made_by_one_worker_works_on_another_and_after_a_r
     path = tmp_path / "index" / "buttons.sqlite3"
     one, two = FileButtons(path, SALT, 1, clock=clock), FileButtons(path, SALT, 1, clock=clock)
     key = await one.remember(-100, QUESTION, 7)
-    assert await two.recall(key, -100) == Followup(QUESTION, 7)
-    assert await FileButtons(path, SALT, 1, clock=clock).recall(key, -100) == Followup(QUESTION, 7)  # restarted
+    assert await two.recall(key, -100) == MoreRequest(QUESTION, 7)
+    assert await FileButtons(path, SALT, 1, clock=clock).recall(key, -100) == MoreRequest(QUESTION, 7)  # restarted
     assert await two.recall(key, 100) is None
     assert await FileButtons(path, b"o" * 32, 1).recall(key, -100) is None  # another bot's salt
     with sqlite3.connect(path) as connection:  # the chat as a keyed hash, not its id
@@ -69,7 +69,7 @@ async def test_when_the_file_fails_a_button_works_on_its_own_worker(
     buttons = FileButtons(tmp_path / "buttons.sqlite3", SALT)
     with caplog.at_level(logging.WARNING, "bot.core.shared.buttons"):
         key = await buttons.remember(1, QUESTION)
-        assert await buttons.recall(key, 1) == Followup(QUESTION, 0)
+        assert await buttons.recall(key, 1) == MoreRequest(QUESTION, 0)
         await buttons.remember(1, QUESTION)
     assert len(caplog.records) == 1  # one warning per outage
 
@@ -84,11 +84,11 @@ async def test_in_redis_a_key_expires_and_falls_back_to_memory_while_redis_is_do
     buttons = RedisButtons(link, SALT, hours=1)
     try:
         key = await buttons.remember(3, QUESTION, 9)
-        assert await RedisButtons(link, SALT).recall(key, 3) == Followup(QUESTION, 9)
+        assert await RedisButtons(link, SALT).recall(key, 3) == MoreRequest(QUESTION, 9)
         assert 0 < await link.client.ttl(f"article-bot:5:button:{key}") <= 3600
         redis_server.stop()
         down = await buttons.remember(3, "tijdens de storing")
-        assert await buttons.recall(down, 3) == Followup("tijdens de storing", 0)
+        assert await buttons.recall(down, 3) == MoreRequest("tijdens de storing", 0)
     finally:
         redis_server.start()
         await link.aclose()

@@ -45,7 +45,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Followup:
+class MoreRequest:
     """What a button asks for: the next passages of ``question``, asked in message ``origin`` (0: unknown)."""
 
     question: str
@@ -81,19 +81,19 @@ class Buttons(Salted):
         self._keep(key, _Entry(self.chat_tag(chat_id), question, origin, self.clock()))
         return key
 
-    async def recall(self, key: str, chat_id: int) -> Followup | None:
+    async def recall(self, key: str, chat_id: int) -> MoreRequest | None:
         """What ``key`` asks for, only in the chat it was made in and while it is fresh; else None."""
         return self._local(key, chat_id)
 
-    def _found(self, entry: _Entry | None, chat_id: int) -> Followup | None:
+    def _found(self, entry: _Entry | None, chat_id: int) -> MoreRequest | None:
         if entry is None or entry.chat != self.chat_tag(chat_id) or self.expired(entry.at):
             return None
-        return Followup(entry.question, entry.origin)
+        return MoreRequest(entry.question, entry.origin)
 
     def _keep(self, key: str, entry: _Entry) -> None:
         self._entries.put(key, entry)
 
-    def _local(self, key: str, chat_id: int) -> Followup | None:
+    def _local(self, key: str, chat_id: int) -> MoreRequest | None:
         return self._found(self._entries.get(key), chat_id)
 
 
@@ -118,7 +118,7 @@ class FileButtons(Buttons):
         await self._run(self._write, key, entry)
         return key
 
-    async def recall(self, key: str, chat_id: int) -> Followup | None:
+    async def recall(self, key: str, chat_id: int) -> MoreRequest | None:
         entry = await self._run(self._read, key)
         return self._found(entry, chat_id) or self._local(key, chat_id)
 
@@ -184,7 +184,7 @@ class RedisButtons(Buttons):
             await self.link.run(lambda: self.link.client.set(self.link.key("button", key), payload, ex=expiry))
         return key
 
-    async def recall(self, key: str, chat_id: int) -> Followup | None:
+    async def recall(self, key: str, chat_id: int) -> MoreRequest | None:
         try:
             raw = await self.link.run(lambda: self.link.client.get(self.link.key("button", key)))
         except RedisDown:

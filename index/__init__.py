@@ -12,7 +12,8 @@ from index.questions import (
     normalize_question,
 )
 from index.search import OUTCOMES, Answer, Outcome, Passage
-from index.store import IndexFileError, IndexWriteError
+from index.store import IndexWriteError
+from index.stored import IndexFileError
 
 __all__ = [
     "DEFAULT_MODEL",

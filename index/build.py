@@ -31,7 +31,7 @@ from index.lexical import LexicalIndex, languages_by_source
 from index.passages import PassageWriter, rows_of
 from index.reuse import Reusable, Span, background_digest, document_digest
 from index.search import hubness, titled
-from index.store import StoredIndex, new_manifest
+from index.stored import StoredIndex, new_manifest
 from index.vectors import make_vector_index, write_vector_index
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from index.encoders import DEFAULT_MODEL, Encoder, open_encoder
 from index.errors import EngineError
 from index.questions import check_question
 from index.search import Answer, Outcome, Passage, calibrated_bars, rank, without_unrelated
-from index.store import IndexFileError, IndexStore, IndexWriteError, StoredIndex
+from index.store import IndexStore, IndexWriteError
+from index.stored import IndexFileError, StoredIndex
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from index.documents import Document
 from index.encoders import MAX_TEXT_CHARS
 from index.passages import rows_of
 from index.search import titled
-from index.store import StoredIndex
+from index.stored import StoredIndex
 
 logger = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ import numpy as np
 from index.arrays import distinct
 from index.encoders import E5_MODEL, USE_MODEL
 from index.passages import rows_of
-from index.store import StoredIndex
+from index.stored import StoredIndex
 from index.vectors import inner_products, one_thread
 
 # (min_relevance, answer_relevance) per model, chosen on the tune halves of the evaluation sets

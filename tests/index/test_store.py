@@ -13,7 +13,8 @@ import pytest
 
 from index import CorpusError, Engine, IndexFileError
 from index import store as store_module
-from index.store import FORMAT_VERSION, IndexStore, IndexWriteError
+from index.store import IndexStore, IndexWriteError
+from index.stored import FORMAT_VERSION
 from tests.conftest import ARTICLE
 
 Make = Callable[..., Engine]

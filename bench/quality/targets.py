@@ -28,6 +28,8 @@ LABELS = {
     "off_topic_refused": "off-topic refused",
     "near_topic_hedged_or_refused": "near-topic hedged or refused",
 }
+# Figures of corpora of several articles only, held by a floor but left out of the tune/check gaps.
+CORPUS_LABELS = {"other_article_first": "another article first"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def metric(set_name: str, field: str, method: str = ENGINE) -> Figure:
         return None if value is None else float(value)
 
     who = "" if method == ENGINE else f" ({method})"
-    return Figure(f"{set_name} {LABELS[field]}{who}", read)
+    return Figure(f"{set_name} {LABELS.get(field) or CORPUS_LABELS[field]}{who}", read)
 
 
 def language_gap(set_name: str, first: str = "en", second: str = "nl") -> Figure:
@@ -191,6 +193,14 @@ def _floors() -> list[Target]:
         *(Target(squad_r3, ">", metric("squad", "recall_at_3", method)) for method in ("bm25", "dense")),
         # No target: the marked sentence as the engine marks it today.
         *(Target(metric(s, "answer_marked"), ">=", 0.85) for s in ("qa_dev_v2", "squad")),
+        # The newsroom corpus, where every target is still ahead: today's check half, less two
+        # questions of its 97 answerable (one of its 31 off-topic ones).
+        Target(metric("newsroom", "recall_at_1"), ">=", 0.70),  # target 0.85
+        Target(metric("newsroom", "recall_at_3"), ">=", 0.83),  # target 0.95
+        Target(metric("newsroom", "other_article_first"), "<=", 0.20),  # target 0.05
+        Target(metric("newsroom", "off_topic_refused"), ">=", 0.48),  # target 0.90
+        Target(metric("newsroom", "answerable_refused"), "<=", 0.05),  # target 0.02
+        Target(metric("newsroom", "answerable_hedged"), "<=", 0.21),  # target 0.10
     ]
 
 

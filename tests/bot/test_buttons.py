@@ -3,7 +3,9 @@ with the keys in memory, in an SQLite file in INDEX_DIR (one host) or in Redis (
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +137,9 @@ async def test_two_workers_behind_one_redis_share_the_buttons(
     try:
         keys = client.keys("*:button:*")
         assert keys and all(client.ttl(key) > 0 for key in keys)
-        assert all(str(USER_ID).encode() not in (client.get(key) or b"") for key in keys)  # no chat id
+        for key in keys:  # the chat as a keyed hash, never its id (the private chat's id is the user's)
+            stored = json.loads(client.get(key) or b"{}")
+            assert set(stored) == {"chat", "question", "origin", "at"}
+            assert re.fullmatch(r"[0-9a-f]{32}", stored["chat"]) and USER_ID not in (stored["origin"], stored["at"])
     finally:
         client.close()

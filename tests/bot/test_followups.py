@@ -166,9 +166,11 @@ async def test_two_workers_behind_one_redis_share_the_context(
     try:
         keys = client.keys("*followup*")
         assert keys and all(client.ttl(key) > 0 for key in keys)  # they expire
-        raw: list[Any] = [*keys, *(client.get(key) for key in keys)]
-        stored = b" ".join(item for item in raw if isinstance(item, bytes))
-        assert str(USER_ID).encode() not in stored and b"User" not in stored  # no id, no name
+        assert all(str(USER_ID).encode() not in key for key in keys)  # keyed hashes, the same every run
+        for key in keys:  # a turn: what was asked and answered, no id and no name
+            stored = json.loads(client.get(key) or b"{}")
+            assert set(stored) == {"question", "meaning", "passages", "followups", "at"}
+            assert b"User" not in json.dumps(stored).encode() and USER_ID not in (stored["followups"], stored["at"])
     finally:
         client.close()
 

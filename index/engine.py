@@ -111,6 +111,11 @@ class Engine:
         encoder = open_encoder(config.model, query_prompt=config.query_prompt, document_prompt=config.document_prompt)
         return cls(config, encoder)
 
+    @property
+    def bars(self) -> tuple[float, float]:
+        """``(min_relevance, answer_relevance)``, as this engine decides with them (``EngineConfig.bars``)."""
+        return self._bars
+
     # -- the index ------------------------------------------------------------------
 
     @property
@@ -377,7 +382,7 @@ class Engine:
         if outcome == "refused":
             shown: tuple[Passage, ...] = ()
         else:
-            shown = tuple(passages if unrelated else without_unrelated(passages, self._bars[0]))
+            shown = tuple(passages if unrelated else without_unrelated(passages, self.bars[0]))
         answer = Answer(question=question, passages=shown, outcome=outcome, relevance=relevance)
         with self._cache_lock:
             self._cache[key] = answer

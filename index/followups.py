@@ -197,7 +197,7 @@ def ask_in_context(engine: Engine, question: str, previous: Turn | None, k: int 
         return answer, remembered(understood, answer)
     alone = engine.ask(understood.question, CANDIDATE_PASSAGES, unrelated=True)
     wanted = engine.config.top_k if k is None else max(0, k)
-    combined = without_unrelated(_combined(together.passages, alone.passages), engine.config.bars()[0])
+    combined = without_unrelated(_combined(together.passages, alone.passages), engine.bars[0])
     passages = combined[:wanted] if together.answered else ()
     answer = Answer(understood.meaning, tuple(passages), together.outcome, together.relevance)
     return answer, remembered(understood, answer)

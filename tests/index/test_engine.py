@@ -276,4 +276,4 @@ def test_a_passage_of_an_article_the_question_is_not_about_is_left_out(make_engi
     assert [p.source for p in answer.passages] == ["a12.txt", "a12.txt"]
     everything = engine.ask("Waarom werd de A12 bij Woerden afgesloten?", k=3, unrelated=True)
     assert [p.source for p in everything.passages] == ["a12.txt", "a12.txt", "bakker.txt"]
-    assert everything.passages[2].relevance < engine.config.bars()[0]
+    assert everything.passages[2].relevance < engine.bars[0]
